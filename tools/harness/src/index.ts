@@ -1,0 +1,3 @@
+export { freePort, freePorts, waitForPort } from './ports';
+export { makeTempDir, removeTempDir, removeTempDirs } from './tempdir';
+export { binPath, repoRoot, startProcess, killAll, runCommand, type ManagedProcess } from './processes';
