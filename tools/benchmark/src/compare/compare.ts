@@ -1,0 +1,83 @@
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { startCluster, binPath, type Cluster } from '@keel/harness';
+import { positiveInt, UsageError, type ParsedCommandLine } from '../options';
+import type { RunStats } from '../report/stats';
+import { H2GrpcConnection } from '../client/h2-grpc';
+import { encodePut } from '../client/wire';
+import { compareWorkloads, scaled, type CompareWorkload } from './workloads';
+import { formatCompareTable, type CompareRow } from './table';
+
+/** Runs one workload by starting this same benchmark program as a child with --output json. */
+function runOnce(endpoints: string[], args: string[]): Promise<RunStats> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'main.js'), '--endpoints', endpoints.join(','), '--output', 'json', ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`benchmark ${args.join(' ')} exited with ${code}`));
+      else resolve(JSON.parse(out) as RunStats);
+    });
+  });
+}
+
+async function seedRangeKey(cluster: Cluster): Promise<void> {
+  const connection = new H2GrpcConnection(`http://${cluster.endpoints[0]}`);
+  try {
+    await connection.unary('/etcdserverpb.KV/Put', encodePut(new TextEncoder().encode('foo'), new TextEncoder().encode('bar')));
+  } finally {
+    await connection.close();
+  }
+}
+
+function selectWorkloads(filter: string | undefined): CompareWorkload[] {
+  if (!filter) return compareWorkloads;
+  const wanted = filter.split(',').map((s) => s.trim().toLowerCase());
+  const chosen = compareWorkloads.filter((w) => wanted.some((f) => w.name.toLowerCase().startsWith(f)));
+  if (chosen.length === 0) throw new UsageError(`--workloads matched none of: ${compareWorkloads.map((w) => w.name).join('; ')}`);
+  return chosen;
+}
+
+/**
+ * `benchmark compare`: starts real etcd and Keel clusters of the same size with the same
+ * flags on free loopback ports, runs every workload on both, alternating which goes first
+ * each round, and prints medians and the Keel/etcd ratio.
+ */
+export async function runCompare(parsed: ParsedCommandLine): Promise<number> {
+  const v = parsed.values;
+  const memberCounts = String(v.members).split(',').map((m) => positiveInt('members', m));
+  const rounds = positiveInt('rounds', String(v.rounds));
+  const scale = Number(v.scale);
+  if (!(scale > 0)) throw new UsageError('--scale must be a positive number');
+  const workloads = selectWorkloads(v.workloads as string | undefined);
+  const rows: CompareRow[] = [];
+  for (const members of memberCounts) {
+    const etcd = await startCluster({ command: String(v['etcd-binary']), size: members });
+    const keel = await startCluster({ command: binPath('member'), size: members }).catch(async (err: unknown) => {
+      await etcd.destroy();
+      throw err;
+    });
+    try {
+      await Promise.all([seedRangeKey(etcd), seedRangeKey(keel)]);
+      for (const workload of workloads) {
+        const row: CompareRow = { workload: workload.name, members, etcd: [], keel: [] };
+        for (let round = 0; round < rounds; round++) {
+          const order: ['etcd' | 'keel', Cluster][] = round % 2 === 0 ? [['etcd', etcd], ['keel', keel]] : [['keel', keel], ['etcd', etcd]];
+          for (const [system, cluster] of order) {
+            process.stderr.write(`[${members} member(s)] ${workload.name}: ${system}, round ${round + 1}/${rounds}\n`);
+            row[system].push(await runOnce(cluster.endpoints, scaled(workload, scale)));
+          }
+        }
+        rows.push(row);
+      }
+    } finally {
+      await Promise.all([etcd.destroy(), keel.destroy()]);
+    }
+  }
+  if (parsed.global.output === 'json') process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  else process.stdout.write(formatCompareTable(rows));
+  return 0;
+}
