@@ -1,10 +1,11 @@
-import http2 from 'node:http2';
+import { H2ClientConnection } from './h2-connection';
+import type { HeaderList } from './hpack/decoder';
 
 /**
- * A minimal gRPC client on node:http2, used by the benchmark because it costs far less CPU
- * per call than @grpc/grpc-js, and a load generator sharing two cores with the server it
- * measures must not be the bottleneck. It speaks only what the benchmark needs: unary
- * calls and bidirectional streams of length-prefixed, uncompressed messages.
+ * The benchmark's gRPC client: unary calls and bidirectional streams of length-prefixed,
+ * uncompressed messages — only what the benchmark needs, at as little CPU per call as
+ * possible, since a load generator sharing two cores with the server it measures must not
+ * be the bottleneck.
  */
 export class GrpcCallError extends Error {
   constructor(
@@ -40,11 +41,19 @@ export class MessageDeframer {
   }
 }
 
-function statusOf(headers: http2.IncomingHttpHeaders): { code: number; details: string } | undefined {
-  const status = headers['grpc-status'];
-  if (status === undefined) return undefined;
-  const message = headers['grpc-message'];
-  return { code: Number(status), details: typeof message === 'string' ? decodeURIComponent(message) : '' };
+interface CallStatus {
+  code: number;
+  details: string;
+}
+
+function statusOf(headers: HeaderList): CallStatus | undefined {
+  let code: number | undefined;
+  let details = '';
+  for (const [name, value] of headers) {
+    if (name === 'grpc-status') code = Number(value);
+    else if (name === 'grpc-message') details = decodeURIComponent(value);
+  }
+  return code === undefined ? undefined : { code, details };
 }
 
 export interface BidiStream {
@@ -56,81 +65,87 @@ export interface BidiStream {
   readonly closed: Promise<void>;
 }
 
+/** gRPC calls over one HTTP/2 connection (see H2ClientConnection for why it is hand-made). */
 export class H2GrpcConnection {
-  private readonly session: http2.ClientHttp2Session;
+  private readonly connection: H2ClientConnection;
+  private readonly authority: string;
+  private readonly headerBlocks = new Map<string, Buffer>();
 
-  constructor(authority: string) {
-    this.session = http2.connect(authority, { settings: { initialWindowSize: 1 << 20 } });
-    this.session.on('error', () => {
-      /* surfaced to callers through their streams */
-    });
+  /** `target` is "http://host:port" or "host:port". */
+  constructor(target: string) {
+    const url = new URL(target.includes('://') ? target : `http://${target}`);
+    this.authority = url.host;
+    this.connection = new H2ClientConnection(url.hostname, Number(url.port || 80));
+  }
+
+  private headerBlock(path: string): Buffer {
+    let block = this.headerBlocks.get(path);
+    if (!block) {
+      block = H2ClientConnection.grpcHeaderBlock(this.authority, path);
+      this.headerBlocks.set(path, block);
+    }
+    return block;
   }
 
   /** One request message, one response message. */
   unary(path: string, body: Uint8Array): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const stream = this.session.request({
-        ':method': 'POST',
-        ':path': path,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-      });
+      let status: CallStatus | undefined;
       let response: Buffer | undefined;
-      let status: { code: number; details: string } | undefined;
       const deframer = new MessageDeframer();
-      stream.on('response', (headers) => (status = statusOf(headers)));
-      stream.on('trailers', (trailers) => (status = statusOf(trailers) ?? status));
-      stream.on('data', (chunk: Buffer) => deframer.push(chunk, (m) => (response = Buffer.from(m))));
-      stream.on('error', reject);
-      stream.on('close', () => {
+      const finish = () => {
         if (status && status.code !== 0) reject(new GrpcCallError(status.code, status.details));
         else if (response === undefined) reject(new GrpcCallError(13, 'no response message'));
         else resolve(response);
-      });
-      stream.end(frameMessage(body));
+      };
+      this.connection.openStream(this.headerBlock(path), {
+        onHeaders: (headers, endStream) => {
+          status = statusOf(headers) ?? status;
+          if (endStream) finish();
+        },
+        onData: (data, endStream) => {
+          deframer.push(data, (m) => (response = Buffer.from(m)));
+          if (endStream) finish();
+        },
+        onReset: (code) => reject(new GrpcCallError(14, this.connection.lastError?.message ?? `stream reset (code ${code})`)),
+      }, frameMessage(body), true);
     });
   }
 
   /** A bidirectional stream; every response message is handed to onMessage. */
   bidi(path: string, onMessage: (message: Buffer) => void): BidiStream {
-    const stream = this.session.request({
-      ':method': 'POST',
-      ':path': path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-    });
+    let status: CallStatus | undefined;
     const deframer = new MessageDeframer();
-    let status: { code: number; details: string } | undefined;
-    stream.on('response', (headers) => (status = statusOf(headers)));
-    stream.on('trailers', (trailers) => (status = statusOf(trailers) ?? status));
-    stream.on('data', (chunk: Buffer) => deframer.push(chunk, onMessage));
+    let settle: (err?: Error) => void = () => undefined;
     const closed = new Promise<void>((resolve, reject) => {
-      stream.on('error', reject);
-      stream.on('close', () => {
-        if (status && status.code !== 0) reject(new GrpcCallError(status.code, status.details));
-        else resolve();
-      });
+      settle = (err) => (err ? reject(err) : resolve());
     });
     closed.catch(() => undefined);
+    const finish = () => settle(status && status.code !== 0 ? new GrpcCallError(status.code, status.details) : undefined);
+    const id = this.connection.openStream(this.headerBlock(path), {
+      onHeaders: (headers, endStream) => {
+        status = statusOf(headers) ?? status;
+        if (endStream) finish();
+      },
+      onData: (data, endStream) => {
+        deframer.push(data, onMessage);
+        if (endStream) finish();
+      },
+      onReset: (code) => settle(new GrpcCallError(14, `stream reset (code ${code})`)),
+    });
     return {
-      write: (body) => void stream.write(frameMessage(body)),
-      end: () => stream.end(),
-      cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
+      write: (body) => this.connection.sendData(id, frameMessage(body), false),
+      end: () => this.connection.sendData(id, Buffer.alloc(0), true),
+      cancel: () => {
+        this.connection.cancel(id);
+        settle();
+      },
       closed,
     };
   }
 
-  /** Closes gracefully, but destroys the session if streams are still open after a second. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.session.destroy();
-        resolve();
-      }, 1000);
-      this.session.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    this.connection.close();
+    return Promise.resolve();
   }
 }
