@@ -1,0 +1,120 @@
+// Shared test fixtures: entry builders and file-system wrappers that count syncs or crash.
+import { nodeFileSystem, type WalFile, type WalFileSystem } from '../src/fs';
+import type { WalEntry } from '../src/types';
+
+export const METADATA = { memberId: 0x8e9e05c52164694dn, clusterId: 0xfedcba9876543210n };
+
+/** Deterministic, never-zero payload bytes (zero runs would look like unwritten sectors). */
+export function payload(index: number, size: number): Uint8Array {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = ((index * 31 + i * 7) % 255) + 1;
+  return data;
+}
+
+export function makeEntries(first: number, count: number, options: { term?: number; size?: number } = {}): WalEntry[] {
+  const entries: WalEntry[] = [];
+  for (let index = first; index < first + count; index++) {
+    entries.push({ index, term: options.term ?? 1, type: 0, data: payload(index, options.size ?? 40) });
+  }
+  return entries;
+}
+
+export function indexes(entries: readonly WalEntry[]): number[] {
+  return entries.map((e) => e.index);
+}
+
+/**
+ * node's fs with fdatasync/fsync turned into no-ops: for tests that reopen a WAL hundreds of
+ * times and check parsing, not durability.
+ */
+export const unsyncedFs: WalFileSystem = {
+  ...nodeFileSystem,
+  open: async (path, flags) => {
+    const file = await nodeFileSystem.open(path, flags);
+    return {
+      write: (buffer, offset, length, position) => file.write(buffer, offset, length, position),
+      datasync: async () => undefined,
+      truncate: (length) => file.truncate(length),
+      close: () => file.close(),
+    };
+  },
+  syncDir: async () => undefined,
+};
+
+export interface CountingFs extends WalFileSystem {
+  datasyncs: number;
+  writes: number;
+}
+
+/** Delegates to node's fs and counts datasync and write calls on every file it opens. */
+export function countingFs(): CountingFs {
+  const counting: CountingFs = {
+    ...nodeFileSystem,
+    datasyncs: 0,
+    writes: 0,
+    open: async (path, flags) => wrapFile(await nodeFileSystem.open(path, flags), counting),
+  };
+  return counting;
+}
+
+function wrapFile(file: WalFile, counts: { datasyncs: number; writes: number }): WalFile {
+  return {
+    write: (buffer, offset, length, position) => {
+      counts.writes++;
+      return file.write(buffer, offset, length, position);
+    },
+    datasync: async () => {
+      await file.datasync();
+      counts.datasyncs++;
+    },
+    truncate: (length) => file.truncate(length),
+    close: () => file.close(),
+  };
+}
+
+/**
+ * Simulates power loss: writes go through until `budgetBytes` have been written in total;
+ * of the write that crosses the budget only whole 512-byte sectors (by file offset) before
+ * the budget point persist — disks write sectors atomically and the page cache writes whole
+ * pages — and from then on every operation fails (the machine is off).
+ */
+export function crashingFs(budgetBytes: number, base: WalFileSystem = nodeFileSystem): WalFileSystem & { crashed: boolean } {
+  let remaining = budgetBytes;
+  const state = { crashed: false };
+  const dead = (): never => {
+    throw new Error('simulated crash');
+  };
+  const guard = <T>(op: () => Promise<T>): Promise<T> => (state.crashed ? Promise.reject(new Error('simulated crash')) : op());
+  const fs: WalFileSystem & { crashed: boolean } = {
+    ...base,
+    get crashed() {
+      return state.crashed;
+    },
+    open: async (path, flags) => {
+      const file = await guard(() => base.open(path, flags));
+      return {
+        write: async (buffer, offset, length, position) => {
+          if (state.crashed) dead();
+          if (length <= remaining) {
+            remaining -= length;
+            return file.write(buffer, offset, length, position);
+          }
+          const persistedEnd = Math.floor((position + remaining) / 512) * 512;
+          if (persistedEnd > position) await file.write(buffer, offset, persistedEnd - position, position);
+          state.crashed = true;
+          return dead();
+        },
+        datasync: () => guard(() => file.datasync()),
+        truncate: (length) => guard(() => file.truncate(length)),
+        close: () => file.close(),
+      };
+    },
+    rename: (a, b) => guard(() => base.rename(a, b)),
+    unlink: (p) => guard(() => base.unlink(p)),
+    syncDir: (d) => guard(() => base.syncDir(d)),
+  };
+  return fs;
+}
+
+/** Segment size for tests that do not care about it: preallocating 64 MiB per test is slow. */
+export const SMALL = { segmentBytes: 1024 * 1024 };
