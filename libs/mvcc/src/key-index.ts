@@ -1,0 +1,269 @@
+// The in-memory key index: user key -> the revisions at which it was written, grouped
+// into generations. Values are not here; they live in RocksDB under the revision key.
+//
+// A generation is one life of a key: from the put that created it to the delete that
+// ended it (the tombstone). A key deleted and created again has several generations.
+//
+// Worked example (revisions written main.sub):
+//
+//   put foo @1.0, put foo @2.0, delete foo @3.0, put foo @5.0, put foo @6.1
+//
+//   generations of "foo":
+//     g0 { create 1, firstVersion 1, revs [1.0, 2.0, 3.0], closed }   (3.0 is the tombstone)
+//     g1 { create 5, firstVersion 1, revs [5.0, 6.1],      open }
+//   (each generation also keeps the lease of each revision, omitted here)
+//
+//   get(foo, atRev 2) -> 2.0, version 2, create 1
+//   get(foo, atRev 4) -> nothing: g0 is closed at 3 <= 4, g1 starts at 5 > 4
+//   get(foo, atRev 6) -> 6.1, version 2, create 5
+//
+// Compaction at atRev keeps, per key, only the newest revision <= atRev (the version a
+// read at atRev still needs), and drops it too if it is a tombstone:
+//
+//   compact(2): g0 becomes { create 1, firstVersion 2, revs [2.0, 3.0] }; 1.0 is dropped,
+//               keep set = {2.0}
+//   compact(4): g0 is wholly <= 4 and ends in a tombstone: dropped; keep set = {}
+//   compact(5): g1 becomes { create 5, firstVersion 1, revs [5.0, 6.1] }; keep set = {5.0}
+//   a key whose every generation is dropped leaves the index.
+//
+// The keep set tells the physical compaction which revisions <= atRev to leave in
+// RocksDB: every other history record <= atRev is deleted.
+//
+// Invariants: generations are in revision order and non-empty; only the last may be
+// open; a closed generation has at least one put before its tombstone; revisions across
+// all generations of a key strictly increase.
+import assert from 'node:assert/strict';
+import BTree from 'sorted-btree';
+import { compareRevisions, type Revision, revisionId } from './revision';
+
+/** What the index knows about one version of a key (everything but value and lease). */
+export interface IndexedVersion {
+  key: Buffer;
+  /** The revision that wrote this version: its mod revision is `revision.main`. */
+  revision: Revision;
+  createRevision: number;
+  version: number;
+  lease: bigint;
+}
+
+/** A key interval: `end` undefined means the single key `start`; null means unbounded. */
+export interface KeyInterval {
+  start: Buffer;
+  end: Buffer | null | undefined;
+}
+
+export interface KeyIndex {
+  /** The version of `key` visible at atRev, or undefined if absent or deleted then. */
+  get(key: Buffer, atRev: number): IndexedVersion | undefined;
+  /** Visits in ascending key order the visible version of each key in `interval`; stop by returning false. */
+  visit(interval: KeyInterval, atRev: number, visitor: (version: IndexedVersion) => boolean | void): void;
+  /** Records a put; returns the version it creates. rev must exceed every revision of key. */
+  put(key: Buffer, rev: Revision, lease: bigint): IndexedVersion;
+  /** Records a delete of a live key. */
+  tombstone(key: Buffer, rev: Revision): void;
+  /** Rebuild: records a put read back from history, with its stored create revision and version. */
+  restorePut(key: Buffer, rev: Revision, record: { createRevision: number; version: number; lease: bigint }): void;
+  /** Rebuild: records a tombstone read back from history. */
+  restoreTombstone(key: Buffer, rev: Revision): void;
+  /** Drops history below atRev; returns ids (revisionId) of the revisions <= atRev that survive. */
+  compact(atRev: number): Set<string>;
+  /** The set compact(atRev) would return, without changing anything. */
+  keep(atRev: number): Set<string>;
+  /** Number of keys with any history in the index. */
+  keyCount(): number;
+}
+
+interface Generation {
+  createRevision: number;
+  /** Version of revs[0]; revs[i] has version firstVersion + i. */
+  firstVersion: number;
+  revs: Revision[];
+  /** Lease of each revision (0n for the tombstone); kept here so compares, ignore_lease and
+   * lease detach need no RocksDB read. */
+  leases: bigint[];
+  /** True when the last revision is a tombstone. */
+  closed: boolean;
+}
+
+interface KeyHistory {
+  key: Buffer;
+  generations: Generation[];
+}
+
+/** What compaction at some revision does to one key. */
+interface CompactionPlan {
+  /** Leading generations dropped entirely. */
+  dropGenerations: number;
+  /** Revisions dropped from the front of the first surviving generation. */
+  dropRevisions: number;
+  kept: Revision | undefined;
+}
+
+export function createKeyIndex(): KeyIndex {
+  return new TreeKeyIndex();
+}
+
+class TreeKeyIndex implements KeyIndex {
+  private readonly tree = new BTree<Buffer, KeyHistory>(undefined, Buffer.compare);
+
+  get(key: Buffer, atRev: number): IndexedVersion | undefined {
+    const history = this.tree.get(key);
+    return history === undefined ? undefined : versionAt(history, atRev);
+  }
+
+  visit(interval: KeyInterval, atRev: number, visitor: (version: IndexedVersion) => boolean | void): void {
+    if (interval.end === undefined) {
+      const found = this.get(interval.start, atRev);
+      if (found !== undefined) visitor(found);
+      return;
+    }
+    const end = interval.end;
+    for (const [key, history] of this.tree.entries(interval.start)) {
+      if (end !== null && Buffer.compare(key, end) >= 0) return;
+      const found = versionAt(history, atRev);
+      if (found !== undefined && visitor(found) === false) return;
+    }
+  }
+
+  put(key: Buffer, rev: Revision, lease: bigint): IndexedVersion {
+    const history = this.historyOf(key);
+    const last = history.generations.at(-1);
+    if (last !== undefined) assertAfter(last, rev);
+    if (last === undefined || last.closed) {
+      history.generations.push({ createRevision: rev.main, firstVersion: 1, revs: [rev], leases: [lease], closed: false });
+      return { key: history.key, revision: rev, createRevision: rev.main, version: 1, lease };
+    }
+    last.revs.push(rev);
+    last.leases.push(lease);
+    const version = last.firstVersion + last.revs.length - 1;
+    return { key: history.key, revision: rev, createRevision: last.createRevision, version, lease };
+  }
+
+  tombstone(key: Buffer, rev: Revision): void {
+    const last = this.tree.get(key)?.generations.at(-1);
+    assert.ok(last !== undefined && !last.closed, 'tombstone of a key that is not live');
+    assertAfter(last, rev);
+    last.revs.push(rev);
+    last.leases.push(0n);
+    last.closed = true;
+  }
+
+  restorePut(key: Buffer, rev: Revision, record: { createRevision: number; version: number; lease: bigint }): void {
+    const history = this.historyOf(key);
+    const last = history.generations.at(-1);
+    const { createRevision, version, lease } = record;
+    if (last !== undefined) assertAfter(last, rev);
+    if (last === undefined || last.closed) {
+      history.generations.push({ createRevision, firstVersion: version, revs: [rev], leases: [lease], closed: false });
+      return;
+    }
+    assert.equal(version, last.firstVersion + last.revs.length, 'history versions not consecutive');
+    assert.equal(createRevision, last.createRevision, 'history create revision changed within a generation');
+    last.revs.push(rev);
+    last.leases.push(lease);
+  }
+
+  restoreTombstone(key: Buffer, rev: Revision): void {
+    this.tombstone(key, rev);
+  }
+
+  compact(atRev: number): Set<string> {
+    const keep = new Set<string>();
+    const emptied: Buffer[] = [];
+    for (const [key, history] of this.tree.entries()) {
+      const plan = planCompaction(history, atRev);
+      if (plan.kept !== undefined) keep.add(revisionId(plan.kept));
+      applyPlan(history, plan);
+      if (history.generations.length === 0) emptied.push(key);
+    }
+    for (const key of emptied) this.tree.delete(key);
+    return keep;
+  }
+
+  keep(atRev: number): Set<string> {
+    const keep = new Set<string>();
+    for (const history of this.tree.values()) {
+      const kept = planCompaction(history, atRev).kept;
+      if (kept !== undefined) keep.add(revisionId(kept));
+    }
+    return keep;
+  }
+
+  keyCount(): number {
+    return this.tree.size;
+  }
+
+  private historyOf(key: Buffer): KeyHistory {
+    let history = this.tree.get(key);
+    if (history === undefined) {
+      // Copy: the caller's buffer may be a view into a larger request or record.
+      history = { key: Buffer.from(key), generations: [] };
+      this.tree.set(history.key, history);
+    }
+    return history;
+  }
+}
+
+function assertAfter(generation: Generation, rev: Revision): void {
+  const last = generation.revs.at(-1)!;
+  assert.ok(compareRevisions(rev, last) > 0, `index revision ${rev.main}.${rev.sub} not after ${last.main}.${last.sub}`);
+}
+
+/** Index of the last revision in revs with main <= atRev, or -1. */
+function lastAtOrBelow(revs: readonly Revision[], atRev: number): number {
+  let low = 0;
+  let high = revs.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (revs[mid]!.main <= atRev) {
+      found = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return found;
+}
+
+function versionAt(history: KeyHistory, atRev: number): IndexedVersion | undefined {
+  for (let g = history.generations.length - 1; g >= 0; g--) {
+    const generation = history.generations[g]!;
+    const at = lastAtOrBelow(generation.revs, atRev);
+    if (at === -1) continue;
+    if (generation.closed && at === generation.revs.length - 1) return undefined;
+    return {
+      key: history.key,
+      revision: generation.revs[at]!,
+      createRevision: generation.createRevision,
+      version: generation.firstVersion + at,
+      lease: generation.leases[at]!,
+    };
+  }
+  return undefined;
+}
+
+function planCompaction(history: KeyHistory, atRev: number): CompactionPlan {
+  const generations = history.generations;
+  let dropGenerations = 0;
+  while (dropGenerations < generations.length) {
+    const generation = generations[dropGenerations]!;
+    if (!generation.closed || generation.revs.at(-1)!.main > atRev) break;
+    dropGenerations++;
+  }
+  const survivor = generations[dropGenerations];
+  if (survivor === undefined) return { dropGenerations, dropRevisions: 0, kept: undefined };
+  const at = lastAtOrBelow(survivor.revs, atRev);
+  if (at === -1) return { dropGenerations, dropRevisions: 0, kept: undefined };
+  return { dropGenerations, dropRevisions: at, kept: survivor.revs[at] };
+}
+
+function applyPlan(history: KeyHistory, plan: CompactionPlan): void {
+  if (plan.dropGenerations > 0) history.generations.splice(0, plan.dropGenerations);
+  const first = history.generations[0];
+  if (first !== undefined && plan.dropRevisions > 0) {
+    first.revs.splice(0, plan.dropRevisions);
+    first.leases.splice(0, plan.dropRevisions);
+    first.firstVersion += plan.dropRevisions;
+  }
+}

@@ -1,0 +1,130 @@
+// Range execution: the index picks the visible version of every key in the interval,
+// filters and sorts on what the index knows (mod/create revision, version, key), and
+// only the page that is returned is read from RocksDB. count_only reads no values.
+//
+// Rules (as etcd 3.4):
+// - revision 0 reads the current revision; > current -> FutureRevisionError;
+//   < compact revision -> CompactedError (reading exactly at it is allowed);
+// - count is the number of keys in the range at that revision, before the min/max
+//   filters and the limit; count_only returns it with no kvs and more = false;
+// - sort_target other than KEY with sort_order NONE sorts ASCEND; ties keep ascending
+//   key order, and DESCEND is the exact reverse of the ASCEND order;
+// - more = there were more matching keys than limit.
+import { CompactedError, FutureRevisionError } from './errors';
+import type { IndexedVersion, KeyIndex } from './key-index';
+import { toInterval } from './key-range';
+import { type RangeRequest, type RangeResponse, SortOrder, SortTarget } from './requests';
+import type { Revision } from './revision';
+import type { KeyValue } from './types';
+
+/** What a range needs from its surroundings: a consistent view at some revision. */
+export interface ReadView {
+  readonly index: KeyIndex;
+  /** The newest revision this view may read. */
+  readonly currentRevision: number;
+  readonly compactRevision: number;
+  /**
+   * The stored KeyValues of these revisions, in the same order, for a read at atRev
+   * (which decides whether a record compacted away meanwhile is a CompactedError).
+   */
+  fetch(revisions: readonly Revision[], atRev: number): Promise<KeyValue[]>;
+}
+
+/** Resolves the revision a read runs at, applying the compacted/future rules. */
+export function readRevision(view: ReadView, requested: number | undefined): number {
+  const wanted = requested ?? 0;
+  if (wanted > view.currentRevision) throw new FutureRevisionError();
+  const rev = wanted <= 0 ? view.currentRevision : wanted;
+  if (rev < view.compactRevision) throw new CompactedError();
+  return rev;
+}
+
+export async function executeRange(view: ReadView, request: RangeRequest): Promise<RangeResponse> {
+  const atRev = readRevision(view, request.revision);
+  const revision = view.currentRevision;
+  const interval = toInterval(request);
+  if (interval === undefined) return { kvs: [], more: false, count: 0, revision };
+
+  const limit = request.limit !== undefined && request.limit > 0 ? request.limit : Infinity;
+  const order = effectiveOrder(request);
+  const target = request.sortTarget ?? SortTarget.KEY;
+  const filter = versionFilter(request);
+  const naturalOrder = order === SortOrder.NONE || (order === SortOrder.ASCEND && target === SortTarget.KEY);
+  // Without filters and in key order only the first `limit` + 1 versions are needed.
+  const keepAtMost = request.countOnly === true ? 0 : naturalOrder && filter === undefined ? limit + 1 : Infinity;
+
+  const picked: IndexedVersion[] = [];
+  let count = 0;
+  view.index.visit(interval, atRev, (version) => {
+    count++;
+    if (picked.length < keepAtMost) picked.push(version);
+  });
+  if (request.countOnly === true) return { kvs: [], more: false, count, revision };
+
+  const matching = filter === undefined ? picked : picked.filter(filter);
+  const kvs = await sortedPage(view, matching, { order, target, limit, atRev });
+  if (request.keysOnly === true) for (const kv of kvs) kv.value = Buffer.alloc(0);
+  return { kvs, more: matching.length > limit, count, revision };
+}
+
+function effectiveOrder(request: RangeRequest): SortOrder {
+  const order = request.sortOrder ?? SortOrder.NONE;
+  const target = request.sortTarget ?? SortTarget.KEY;
+  return order === SortOrder.NONE && target !== SortTarget.KEY ? SortOrder.ASCEND : order;
+}
+
+function versionFilter(request: RangeRequest): ((version: IndexedVersion) => boolean) | undefined {
+  const minMod = request.minModRevision ?? 0;
+  const maxMod = request.maxModRevision ?? 0;
+  const minCreate = request.minCreateRevision ?? 0;
+  const maxCreate = request.maxCreateRevision ?? 0;
+  if (minMod === 0 && maxMod === 0 && minCreate === 0 && maxCreate === 0) return undefined;
+  return (version) =>
+    (minMod === 0 || version.revision.main >= minMod) &&
+    (maxMod === 0 || version.revision.main <= maxMod) &&
+    (minCreate === 0 || version.createRevision >= minCreate) &&
+    (maxCreate === 0 || version.createRevision <= maxCreate);
+}
+
+interface PageSpec {
+  order: SortOrder;
+  target: SortTarget;
+  limit: number;
+  atRev: number;
+}
+
+/** Sorts (input is in ascending key order), cuts to the limit, and reads the values. */
+async function sortedPage(view: ReadView, versions: IndexedVersion[], spec: PageSpec): Promise<KeyValue[]> {
+  if (spec.target === SortTarget.VALUE && spec.order !== SortOrder.NONE) {
+    const kvs = await view.fetch(versions.map((v) => v.revision), spec.atRev);
+    stableSort(kvs, (a, b) => Buffer.compare(a.value, b.value), spec.order);
+    return kvs.slice(0, Math.min(kvs.length, spec.limit));
+  }
+  if (spec.order !== SortOrder.NONE) stableSort(versions, indexComparator(spec.target), spec.order);
+  const page = versions.slice(0, Math.min(versions.length, spec.limit));
+  return view.fetch(page.map((v) => v.revision), spec.atRev);
+}
+
+function indexComparator(target: SortTarget): (a: IndexedVersion, b: IndexedVersion) => number {
+  switch (target) {
+    case SortTarget.KEY:
+      return (a, b) => Buffer.compare(a.key, b.key);
+    case SortTarget.VERSION:
+      return (a, b) => a.version - b.version;
+    case SortTarget.CREATE:
+      return (a, b) => a.createRevision - b.createRevision;
+    case SortTarget.MOD:
+      return (a, b) => a.revision.main - b.revision.main;
+    default:
+      throw new Error(`unknown sort target ${String(target)}`);
+  }
+}
+
+/**
+ * Array.prototype.sort is stable, and the input is in ascending key order, so ASCEND
+ * breaks ties by ascending key; DESCEND reverses that whole order.
+ */
+function stableSort<T>(items: T[], compare: (a: T, b: T) => number, order: SortOrder): void {
+  items.sort(compare);
+  if (order === SortOrder.DESCEND) items.reverse();
+}

@@ -1,0 +1,85 @@
+// The worked example from key-index.ts, step by step, plus the rebuild path.
+import { createKeyIndex, type KeyIndex } from '../src';
+
+const foo = Buffer.from('foo');
+const rev = (main: number, sub = 0) => ({ main, sub });
+
+function example(): KeyIndex {
+  const index = createKeyIndex();
+  index.put(foo, rev(1), 0n);
+  index.put(foo, rev(2), 0n);
+  index.tombstone(foo, rev(3));
+  index.put(foo, rev(5), 0n);
+  index.put(foo, rev(6, 1), 7n);
+  return index;
+}
+
+const view = (index: KeyIndex, atRev: number) => {
+  const found = index.get(foo, atRev);
+  return found && { mod: `${found.revision.main}.${found.revision.sub}`, version: found.version, create: found.createRevision, lease: found.lease };
+};
+
+test('reads see the generation alive at the revision', () => {
+  const index = example();
+  expect(view(index, 0)).toBeUndefined();
+  expect(view(index, 2)).toEqual({ mod: '2.0', version: 2, create: 1, lease: 0n });
+  expect(view(index, 3)).toBeUndefined();
+  expect(view(index, 4)).toBeUndefined();
+  expect(view(index, 5)).toEqual({ mod: '5.0', version: 1, create: 5, lease: 0n });
+  expect(view(index, 6)).toEqual({ mod: '6.1', version: 2, create: 5, lease: 7n });
+});
+
+test('compact(2) keeps the newest revision <= 2 and its version number', () => {
+  const index = example();
+  expect([...index.compact(2)]).toEqual(['2.0']);
+  expect(view(index, 2)).toEqual({ mod: '2.0', version: 2, create: 1, lease: 0n });
+  expect(view(index, 6)).toEqual({ mod: '6.1', version: 2, create: 5, lease: 7n });
+});
+
+test('compact(4) drops a generation that ended in a tombstone at or below it', () => {
+  const index = example();
+  expect(index.keep(4).size).toBe(0);
+  expect([...index.compact(4)]).toEqual([]);
+  expect(view(index, 4)).toBeUndefined();
+  expect(view(index, 5)).toEqual({ mod: '5.0', version: 1, create: 5, lease: 0n });
+});
+
+test('compact(5) keeps the first put of the live generation', () => {
+  const index = example();
+  expect([...index.keep(5)]).toEqual(['5.0']);
+  expect([...index.compact(5)]).toEqual(['5.0']);
+  expect(view(index, 6)).toEqual({ mod: '6.1', version: 2, create: 5, lease: 7n });
+});
+
+test('a key whose history is all compacted away leaves the index', () => {
+  const index = createKeyIndex();
+  index.put(foo, rev(1), 0n);
+  index.tombstone(foo, rev(2));
+  index.put(Buffer.from('bar'), rev(3), 0n);
+  expect(index.keyCount()).toBe(2);
+  index.compact(3);
+  expect(index.keyCount()).toBe(1);
+});
+
+test('restore rebuilds a compacted history with its stored versions', () => {
+  const index = createKeyIndex();
+  index.restorePut(foo, rev(5), { createRevision: 2, version: 3, lease: 0n });
+  index.restorePut(foo, rev(7), { createRevision: 2, version: 4, lease: 0n });
+  index.restoreTombstone(foo, rev(8));
+  expect(view(index, 7)).toEqual({ mod: '7.0', version: 4, create: 2, lease: 0n });
+  expect(view(index, 8)).toBeUndefined();
+  expect(() => index.restorePut(foo, rev(6), { createRevision: 6, version: 1, lease: 0n })).toThrow(/not after/);
+});
+
+test('visit walks keys in order within the interval', () => {
+  const index = createKeyIndex();
+  for (const [i, key] of ['b', 'a', 'c', 'ab'].entries()) index.put(Buffer.from(key), rev(i + 1), 0n);
+  const keys = (start: string, end: string | null | undefined) => {
+    const seen: string[] = [];
+    index.visit({ start: Buffer.from(start), end: typeof end === 'string' ? Buffer.from(end) : end }, 10, (v) => void seen.push(v.key.toString()));
+    return seen;
+  };
+  expect(keys('a', 'b')).toEqual(['a', 'ab']);
+  expect(keys('ab', null)).toEqual(['ab', 'b', 'c']);
+  expect(keys('b', undefined)).toEqual(['b']);
+});
