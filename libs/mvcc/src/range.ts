@@ -40,10 +40,34 @@ export function readRevision(view: ReadView, requested: number | undefined): num
 }
 
 export async function executeRange(view: ReadView, request: RangeRequest): Promise<RangeResponse> {
+  const plan = await planRange(view, request);
+  const kvs = plan.sortedKvs ?? (await view.fetch(plan.revisions, plan.atRev));
+  if (plan.keysOnly) blankValues(kvs);
+  return { kvs, more: plan.more, count: plan.count, revision: plan.revision };
+}
+
+/**
+ * A range decided from the index alone: which revisions to return, in order, plus the
+ * response's count/more/revision. Reading the values is left to the caller, who may do it a
+ * page at a time (see MvccStore.rangePages). Sorting by value needs the values, so that one
+ * case arrives already read, in `sortedKvs`.
+ */
+export interface RangePlan {
+  count: number;
+  more: boolean;
+  revision: number;
+  atRev: number;
+  keysOnly: boolean;
+  revisions: Revision[];
+  sortedKvs?: KeyValue[];
+}
+
+export async function planRange(view: ReadView, request: RangeRequest): Promise<RangePlan> {
   const atRev = readRevision(view, request.revision);
   const revision = view.currentRevision;
+  const keysOnly = request.keysOnly === true;
   const interval = toInterval(request);
-  if (interval === undefined) return { kvs: [], more: false, count: 0, revision };
+  if (interval === undefined) return { count: 0, more: false, revision, atRev, keysOnly, revisions: [] };
 
   const limit = request.limit !== undefined && request.limit > 0 ? request.limit : Infinity;
   const order = effectiveOrder(request);
@@ -59,13 +83,24 @@ export async function executeRange(view: ReadView, request: RangeRequest): Promi
     count++;
     if (picked.length < keepAtMost) picked.push(version);
   });
-  if (request.countOnly === true) return { kvs: [], more: false, count, revision };
+  if (request.countOnly === true) return { count, more: false, revision, atRev, keysOnly, revisions: [] };
 
   const matching = filter === undefined ? picked : picked.filter(filter);
-  const kvs = await sortedPage(view, matching, { order, target, limit, atRev });
-  if (request.keysOnly === true) for (const kv of kvs) kv.value = Buffer.alloc(0);
-  return { kvs, more: matching.length > limit, count, revision };
+  const more = matching.length > limit;
+  const spec = { order, target, limit, atRev };
+  if (target === SortTarget.VALUE && order !== SortOrder.NONE) {
+    const sortedKvs = await sortedByValue(view, matching, spec);
+    return { count, more, revision, atRev, keysOnly, revisions: [], sortedKvs };
+  }
+  return { count, more, revision, atRev, keysOnly, revisions: sortedRevisions(matching, spec) };
 }
+
+/** keys_only: etcd returns every field but the value. */
+export function blankValues(kvs: KeyValue[]): void {
+  for (const kv of kvs) kv.value = EMPTY_VALUE;
+}
+
+const EMPTY_VALUE = Buffer.alloc(0);
 
 function effectiveOrder(request: RangeRequest): SortOrder {
   const order = request.sortOrder ?? SortOrder.NONE;
@@ -93,16 +128,23 @@ interface PageSpec {
   atRev: number;
 }
 
-/** Sorts (input is in ascending key order), cuts to the limit, and reads the values. */
-async function sortedPage(view: ReadView, versions: IndexedVersion[], spec: PageSpec): Promise<KeyValue[]> {
-  if (spec.target === SortTarget.VALUE && spec.order !== SortOrder.NONE) {
-    const kvs = await view.fetch(versions.map((v) => v.revision), spec.atRev);
-    stableSort(kvs, (a, b) => Buffer.compare(a.value, b.value), spec.order);
-    return kvs.slice(0, Math.min(kvs.length, spec.limit));
-  }
+/** Sorts by value (input is in ascending key order), cuts to the limit. Reads every value. */
+async function sortedByValue(view: ReadView, versions: IndexedVersion[], spec: PageSpec): Promise<KeyValue[]> {
+  const kvs = await view.fetch(
+    versions.map((v) => v.revision),
+    spec.atRev,
+  );
+  stableSort(kvs, (a, b) => Buffer.compare(a.value, b.value), spec.order);
+  return kvs.slice(0, Math.min(kvs.length, spec.limit));
+}
+
+/** Sorts on what the index knows (input is in ascending key order), cuts to the limit. */
+function sortedRevisions(versions: IndexedVersion[], spec: PageSpec): Revision[] {
   if (spec.order !== SortOrder.NONE) stableSort(versions, indexComparator(spec.target), spec.order);
-  const page = versions.slice(0, Math.min(versions.length, spec.limit));
-  return view.fetch(page.map((v) => v.revision), spec.atRev);
+  const end = Math.min(versions.length, spec.limit);
+  const revisions = new Array<Revision>(end);
+  for (let i = 0; i < end; i++) revisions[i] = versions[i]!.revision;
+  return revisions;
 }
 
 function indexComparator(target: SortTarget): (a: IndexedVersion, b: IndexedVersion) => number {

@@ -79,6 +79,14 @@ export interface DeleteRangeRequest {
   prevKv?: boolean;
 }
 
+/** A RangeResponse whose kvs arrive in pages (MvccStore.rangePages); all pages concatenated = kvs. */
+export interface RangePages {
+  more: boolean;
+  count: number;
+  revision: number;
+  pages: AsyncIterable<KeyValue[]>;
+}
+
 export interface DeleteRangeResponse {
   deleted: number;
   prevKvs: KeyValue[];

@@ -20,7 +20,7 @@ import { hashAllHistory, hashHistoryUpTo, ownKeyValue, readHistoryEvents, rebuil
 import { createKeyIndex, type KeyIndex } from './key-index';
 import { decodeU64, type KeySpace, KeySpaces, metaDbKey, type MetaKeyName } from './keyspaces';
 import { decodeRecord } from './kv-codec';
-import { executeRange, type ReadView } from './range';
+import { blankValues, executeRange, planRange, type ReadView } from './range';
 import type {
   CompactResult,
   DeleteRangeRequest,
@@ -30,6 +30,7 @@ import type {
   PutRequest,
   PutResponse,
   RangeRequest,
+  RangePages,
   RangeResponse,
   TxnRequest,
   TxnResponse,
@@ -47,6 +48,9 @@ import type {
   WatchSource,
 } from './types';
 import type { LeaseHooks } from './write-ops';
+
+/** The revision of a store that has never been written (etcd's starting revision). */
+export const emptyStoreRevision = 1;
 
 export interface StoreOptions {
   /**
@@ -69,7 +73,11 @@ export class MvccStore implements WatchSource, BatchHost {
   readonly index: KeyIndex = createKeyIndex();
   readonly leases: LeaseHooks | undefined;
   readonly maxTxnOps: number;
-  private committedRevision = 0;
+  /**
+   * An empty store is at revision 1, as etcd's is, so the first write gets revision 2 and
+   * revisions clients see match etcd's for the same history.
+   */
+  private committedRevision = emptyStoreRevision;
   private compactedTo = 0;
   private applied = { appliedIndex: 0, term: 0 };
   private readonly committedListeners = new Set<CommittedListener>();
@@ -156,6 +164,35 @@ export class MvccStore implements WatchSource, BatchHost {
   range(request: RangeRequest): Promise<RangeResponse> {
     checkRangeRequest(request);
     return this.reading(() => executeRange(this.committedView(), request));
+  }
+
+  /**
+   * The same range as range(), with the key-values handed out a page at a time so a caller
+   * can encode each page and drop it: a range over 100k keys then never holds every value
+   * read from RocksDB and the encoded response at once. count/more/revision are known up
+   * front (decided from the index). Pages are read lazily; a compaction past the read
+   * revision between pages makes the next page fail with CompactedError, as range() would.
+   */
+  async rangePages(request: RangeRequest, pageKeys = FETCH_CHUNK): Promise<RangePages> {
+    checkRangeRequest(request);
+    assert.ok(Number.isInteger(pageKeys) && pageKeys > 0, 'pageKeys must be a positive integer');
+    const plan = await this.reading(() => planRange(this.committedView(), request));
+    const store = this;
+    async function* pages(): AsyncGenerator<KeyValue[]> {
+      if (plan.sortedKvs !== undefined) {
+        for (let at = 0; at < plan.sortedKvs.length; at += pageKeys) yield finish(plan.sortedKvs.slice(at, at + pageKeys));
+        return;
+      }
+      for (let at = 0; at < plan.revisions.length; at += pageKeys) {
+        const page = plan.revisions.slice(at, at + pageKeys);
+        yield finish(await store.reading(() => store.fetchCommitted(page, plan.atRev)));
+      }
+    }
+    const finish = (kvs: KeyValue[]): KeyValue[] => {
+      if (plan.keysOnly) blankValues(kvs);
+      return kvs;
+    };
+    return { count: plan.count, more: plan.more, revision: plan.revision, pages: pages() };
   }
 
   /** Reads one record of a raw key space (leases, auth, members, alarms) or meta. */
@@ -441,7 +478,7 @@ export class MvccStore implements WatchSource, BatchHost {
     const lastInHistory = await rebuildIndex(this.rocks, this.index);
     const scheduled = await meta('scheduledCompactRevision');
     const finished = await meta('finishedCompactRevision');
-    this.committedRevision = Math.max(lastInHistory, await meta('currentRevision'), scheduled);
+    this.committedRevision = Math.max(emptyStoreRevision, lastInHistory, await meta('currentRevision'), scheduled);
     if (scheduled > 0) {
       const keep = this.index.compact(scheduled);
       this.compactedTo = scheduled;

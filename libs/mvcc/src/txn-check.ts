@@ -49,6 +49,11 @@ interface Writes {
  * Collects the keys one op list writes and refuses a key put twice, or put and covered
  * by a delete range of the same list or of a nested txn. The two branches of a nested
  * txn exclude each other, so they may write the same key. Delete ranges may overlap.
+ *
+ * A delete whose range_end is "\0" (from the key on) is left out, as etcd 3.4 does: its
+ * check takes range_end literally, as the interval [key, "\0"), which holds no key, so
+ * etcd accepts e.g. `delete --from-key a` with `put b` in one txn (applied in order: b
+ * ends up present). Refusing it would fail clients that work against etcd.
  */
 function writtenKeys(ops: readonly RequestOp[]): Writes {
   const writes: Writes = { puts: new Set(), deletes: [] };
@@ -58,6 +63,7 @@ function writtenKeys(ops: readonly RequestOp[]): Writes {
   };
   for (const op of ops) {
     if (!('deleteRange' in op)) continue;
+    if (isFromKeyOn(op.deleteRange.rangeEnd)) continue;
     const interval = toInterval(op.deleteRange);
     if (interval !== undefined) writes.deletes.push(interval);
   }
@@ -81,4 +87,8 @@ function writtenKeys(ops: readonly RequestOp[]): Writes {
     writes.puts.add(key);
   }
   return writes;
+}
+
+function isFromKeyOn(rangeEnd: Uint8Array | undefined): boolean {
+  return rangeEnd !== undefined && rangeEnd.length === 1 && rangeEnd[0] === 0;
 }

@@ -64,11 +64,11 @@ function selectKeys(state: State, key: string, rangeEnd: string): string[] {
 }
 
 export class Model {
-  revision = 0;
+  revision = 1; // an empty store is at revision 1, as in etcd
   compacted = 0;
   readonly events: MEvent[] = [];
   /** states[r] = the key space after revision r. */
-  private readonly states: State[] = [new Map()];
+  private readonly states: State[] = [new Map(), new Map()]; // revisions 0 and 1: empty
 
   stateAt(revision: number): State {
     return this.states[revision]!;

@@ -9,18 +9,18 @@ afterAll(() => temps.cleanup());
 test('each op of a batch gets its own revision; a failing op changes nothing', async () => {
   const store = await temps.open();
   const batch = await store.beginBatch();
-  expect((await batch.put({ key: b('a'), value: b('1') })).revision).toBe(1);
+  expect((await batch.put({ key: b('a'), value: b('1') })).revision).toBe(2);
   await expect(batch.put({ key: b('missing'), ignoreValue: true })).rejects.toThrow('etcdserver: key not found');
-  expect((await batch.txn({ success: [{ put: { key: b('b') } }, { put: { key: b('c') } }] })).revision).toBe(2);
-  expect((await batch.deleteRange({ key: b('a') })).revision).toBe(3);
-  expect(batch.currentRevision()).toBe(3);
+  expect((await batch.txn({ success: [{ put: { key: b('b') } }, { put: { key: b('c') } }] })).revision).toBe(3);
+  expect((await batch.deleteRange({ key: b('a') })).revision).toBe(4);
+  expect(batch.currentRevision()).toBe(4);
   // Reads through the batch see its writes; reads through the store do not, yet.
   expect((await batch.range({ key: b('b') })).kvs).toHaveLength(1);
   expect((await store.range({ key: b('b') })).kvs).toHaveLength(0);
-  expect(store.currentRevision()).toBe(0);
+  expect(store.currentRevision()).toBe(1);
   await batch.commit({ appliedIndex: 42, term: 3 });
-  expect(store.currentRevision()).toBe(3);
-  expect((await store.range({ key: b('b') })).kvs.map((kv) => kv.modRevision)).toEqual([2]);
+  expect(store.currentRevision()).toBe(4);
+  expect((await store.range({ key: b('b') })).kvs.map((kv) => kv.modRevision)).toEqual([3]);
 });
 
 test('listeners get every event of a batch once, in revision order, after commit', async () => {
@@ -34,7 +34,7 @@ test('listeners get every event of a batch once, in revision order, after commit
   await batch.txn({ success: [{ put: { key: b('b') } }, { deleteRange: { key: b('a') } }] });
   expect(calls).toEqual([]);
   await batch.commit();
-  expect(calls).toEqual([[['put a@1', 'put b@2', 'del a@2'], 2]]);
+  expect(calls).toEqual([[['put a@2', 'put b@3', 'del a@3'], 3]]);
   // A batch with only meta or raw writes calls nobody.
   const metaOnly = await store.beginBatch();
   metaOnly.rawPut(KeySpaces.alarms, Buffer.from([1]), Buffer.from([2]));
@@ -58,7 +58,7 @@ test('applied index and term are committed with the data and survive reopening',
   await store.close();
   await expect(abandoned.commit({ appliedIndex: 18, term: 4 })).rejects.toThrow(StoreClosedError);
   const reopened = await temps.open(dir);
-  expect([reopened.appliedIndex(), reopened.term(), reopened.currentRevision()]).toEqual([17, 4, 1]);
+  expect([reopened.appliedIndex(), reopened.term(), reopened.currentRevision()]).toEqual([17, 4, 2]);
   expect((await reopened.range({ key: b('lost') })).kvs).toEqual([]);
 });
 
@@ -75,7 +75,7 @@ test('batches run one after another: beginBatch waits for the previous commit', 
   expect(secondStarted).toBe(false);
   await first.commit();
   const next = await second;
-  expect((await next.put({ key: b('b') })).revision).toBe(2);
+  expect((await next.put({ key: b('b') })).revision).toBe(3);
   await next.commit();
 });
 

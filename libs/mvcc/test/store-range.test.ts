@@ -6,7 +6,8 @@ import { TempStores, b, s } from './helpers';
 const temps = new TempStores();
 let store: MvccStore;
 
-// rev 1 a=1 | 2 b=22 | 3 c/1=3 | 4 c/2=0 | 5 a=5 (version 2) | 6 d=d | 7 delete d | 8 z=9
+// rev 2 a=1 | 3 b=22 | 4 c/1=3 | 5 c/2=0 | 6 a=5 (version 2) | 7 d=d | 8 delete d | 9 z=9
+// (an empty store is at revision 1, as in etcd, so the first write is revision 2)
 beforeAll(async () => {
   store = await temps.open();
   await store.put({ key: b('a'), value: b('1') });
@@ -36,18 +37,18 @@ test('limit sets more; count ignores the limit; header revision is the current o
   const all = { key: Buffer.from([0]), rangeEnd: Buffer.from([0]) };
   const limited = await store.range({ ...all, limit: 2 });
   expect(limited.kvs.map((kv) => s(kv.key))).toEqual(['a', 'b']);
-  expect(limited).toMatchObject({ more: true, count: 5, revision: 8 });
+  expect(limited).toMatchObject({ more: true, count: 5, revision: 9 });
   expect(await store.range({ ...all, limit: 5 })).toMatchObject({ more: false, count: 5 });
 });
 
 test('historical reads, and the compacted / future errors', async () => {
   const at = async (revision: number) => (await store.range({ key: b('a'), revision })).kvs.map((kv) => [s(kv.value), kv.version, kv.modRevision]);
-  expect(await at(4)).toEqual([['1', 1, 1]]);
-  expect(await at(5)).toEqual([['5', 2, 5]]);
-  expect(await keys({ key: b('d'), revision: 6 })).toEqual(['d']);
-  expect(await keys({ key: b('d'), revision: 7 })).toEqual([]);
-  await expect(store.range({ key: b('a'), revision: 9 })).rejects.toThrow(FutureRevisionError);
-  await expect(store.range({ key: b('a'), revision: 9 })).rejects.toThrow('etcdserver: mvcc: required revision is a future revision');
+  expect(await at(5)).toEqual([['1', 1, 2]]);
+  expect(await at(6)).toEqual([['5', 2, 6]]);
+  expect(await keys({ key: b('d'), revision: 7 })).toEqual(['d']);
+  expect(await keys({ key: b('d'), revision: 8 })).toEqual([]);
+  await expect(store.range({ key: b('a'), revision: 10 })).rejects.toThrow(FutureRevisionError);
+  await expect(store.range({ key: b('a'), revision: 10 })).rejects.toThrow('etcdserver: mvcc: required revision is a future revision');
 });
 
 test('sort targets and orders (NONE with a non-key target sorts ascending)', async () => {
@@ -64,11 +65,11 @@ test('sort targets and orders (NONE with a non-key target sorts ascending)', asy
 
 test('min/max mod and create revision filters apply after count, before limit', async () => {
   const all = { key: Buffer.from([0]), rangeEnd: Buffer.from([0]) };
-  const filtered = await store.range({ ...all, minModRevision: 3, maxModRevision: 5 });
+  const filtered = await store.range({ ...all, minModRevision: 4, maxModRevision: 6 });
   expect(filtered.kvs.map((kv) => s(kv.key))).toEqual(['a', 'c/1', 'c/2']);
   expect(filtered.count).toBe(5);
-  expect(await keys({ ...all, minCreateRevision: 2, maxCreateRevision: 3 })).toEqual(['b', 'c/1']);
-  const limited = await store.range({ ...all, minCreateRevision: 2, limit: 2 });
+  expect(await keys({ ...all, minCreateRevision: 3, maxCreateRevision: 4 })).toEqual(['b', 'c/1']);
+  const limited = await store.range({ ...all, minCreateRevision: 3, limit: 2 });
   expect(limited.kvs.map((kv) => s(kv.key))).toEqual(['b', 'c/1']);
   expect(limited.more).toBe(true);
 });
@@ -80,7 +81,7 @@ test('keys_only blanks values; count_only returns only the count', async () => {
     ['b', 0, 1],
   ]);
   const counted = await store.range({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), countOnly: true, limit: 1 });
-  expect(counted).toEqual({ kvs: [], more: false, count: 5, revision: 8 });
+  expect(counted).toEqual({ kvs: [], more: false, count: 5, revision: 9 });
 });
 
 test('a read at the compact revision works, below it fails', async () => {
@@ -88,8 +89,44 @@ test('a read at the compact revision works, below it fails', async () => {
   await other.put({ key: b('k'), value: b('1') });
   await other.put({ key: b('k'), value: b('2') });
   await other.put({ key: b('k'), value: b('3') });
-  await (await other.compact(2)).physical;
-  expect((await other.range({ key: b('k'), revision: 2 })).kvs.map((kv) => s(kv.value))).toEqual(['2']);
-  await expect(other.range({ key: b('k'), revision: 1 })).rejects.toThrow(CompactedError);
-  await expect(other.range({ key: b('k'), revision: 1 })).rejects.toThrow('etcdserver: mvcc: required revision has been compacted');
+  await (await other.compact(3)).physical;
+  expect((await other.range({ key: b('k'), revision: 3 })).kvs.map((kv) => s(kv.value))).toEqual(['2']);
+  await expect(other.range({ key: b('k'), revision: 2 })).rejects.toThrow(CompactedError);
+  await expect(other.range({ key: b('k'), revision: 2 })).rejects.toThrow('etcdserver: mvcc: required revision has been compacted');
+});
+
+describe('rangePages', () => {
+  const all = { key: Buffer.from([0]), rangeEnd: Buffer.from([0]) };
+  const requests: RangeRequest[] = [
+    all,
+    { ...all, limit: 3 },
+    { ...all, keysOnly: true },
+    { ...all, countOnly: true },
+    { ...all, sortTarget: SortTarget.MOD, sortOrder: SortOrder.DESCEND, limit: 4 },
+    { ...all, sortTarget: SortTarget.VALUE, sortOrder: SortOrder.ASCEND },
+    { ...all, minModRevision: 3, revision: 6 },
+    { key: b('c/'), rangeEnd: b('c0') },
+    { key: b('nothing') },
+  ];
+
+  test.each(requests.map((request, i) => [i, request] as const))('request %i: pages concatenated equal range()', async (_, request) => {
+    const whole = await store.range(request);
+    const paged = await store.rangePages(request, 2);
+    const pages: string[][] = [];
+    for await (const page of paged.pages) {
+      expect(page.length).toBeLessThanOrEqual(2);
+      expect(page.length).toBeGreaterThan(0);
+      pages.push(page.map((kv) => `${s(kv.key)}=${s(kv.value)}@${kv.modRevision}`));
+    }
+    expect(pages.flat()).toEqual(whole.kvs.map((kv) => `${s(kv.key)}=${s(kv.value)}@${kv.modRevision}`));
+    expect({ count: paged.count, more: paged.more, revision: paged.revision }).toEqual({
+      count: whole.count,
+      more: whole.more,
+      revision: whole.revision,
+    });
+  });
+
+  test('refuses what range() refuses, before any page', async () => {
+    await expect(store.rangePages({ ...all, revision: 100 })).rejects.toThrow(FutureRevisionError);
+  });
 });

@@ -26,17 +26,17 @@ test('put: versions count within a generation and restart after a delete', async
   await store.deleteRange({ key: b('k') });
   await store.put({ key: b('k'), value: b('3') });
   const [kv] = (await store.range({ key: b('k') })).kvs;
-  expect(kv).toMatchObject({ createRevision: 4, modRevision: 4, version: 1, lease: 0n });
+  expect(kv).toMatchObject({ createRevision: 5, modRevision: 5, version: 1, lease: 0n });
 });
 
 test('put: prev_kv, ignore_value and ignore_lease', async () => {
   const store = await temps.open();
   const first = await store.put({ key: b('k'), value: b('v1'), lease: 5n, prevKv: true });
-  expect(first).toEqual({ prevKv: undefined, revision: 1 });
+  expect(first).toEqual({ prevKv: undefined, revision: 2 });
   const second = await store.put({ key: b('k'), ignoreValue: true, lease: 6n, prevKv: true });
   expect(second.prevKv).toMatchObject({ value: b('v1'), lease: 5n, version: 1 });
   const third = await store.put({ key: b('k'), value: b('v3'), ignoreLease: true });
-  expect(third.revision).toBe(3);
+  expect(third.revision).toBe(4);
   const [kv] = (await store.range({ key: b('k') })).kvs;
   expect([s(kv!.value), kv!.lease, kv!.version]).toEqual(['v3', 6n, 3]);
 });
@@ -49,18 +49,18 @@ test('put: etcd errors for ignore_* misuse, and nothing is written', async () =>
   await expect(store.put({ key: b('k'), ignoreLease: true, lease: 3n })).rejects.toThrow(new LeaseProvidedError());
   expect(new ValueProvidedError().message).toBe('etcdserver: value is provided');
   expect(new LeaseProvidedError().message).toBe('etcdserver: lease is provided');
-  expect(store.currentRevision()).toBe(0);
+  expect(store.currentRevision()).toBe(1);
 });
 
 test('delete range: count, prev_kvs, and no revision when nothing matched', async () => {
   const store = await temps.open();
   for (const key of ['a', 'b', 'c']) await store.put({ key: b(key), value: b(key.toUpperCase()) });
   const none = await store.deleteRange({ key: b('x') });
-  expect(none).toEqual({ deleted: 0, prevKvs: [], revision: 3 });
+  expect(none).toEqual({ deleted: 0, prevKvs: [], revision: 4 });
   const deleted = await store.deleteRange({ key: b('a'), rangeEnd: b('c'), prevKv: true });
   expect(deleted.deleted).toBe(2);
   expect(deleted.prevKvs.map((kv) => s(kv.value))).toEqual(['A', 'B']);
-  expect(deleted.revision).toBe(4);
+  expect(deleted.revision).toBe(5);
   expect((await store.range({ key: b('a'), rangeEnd: b('z') })).kvs.map((kv) => s(kv.key))).toEqual(['c']);
 });
 
@@ -77,8 +77,8 @@ describe('txn', () => {
     expect(await holds(eq(CompareTarget.VALUE, { value: b('z') }, CompareResult.LESS))).toBe(true);
     expect(await holds(eq(CompareTarget.VALUE, { value: b('m') }, CompareResult.NOT_EQUAL))).toBe(false);
     expect(await holds(eq(CompareTarget.VERSION, { version: 2 }))).toBe(true);
-    expect(await holds(eq(CompareTarget.CREATE, { createRevision: 1 }))).toBe(true);
-    expect(await holds(eq(CompareTarget.MOD, { modRevision: 1 }, CompareResult.GREATER))).toBe(true);
+    expect(await holds(eq(CompareTarget.CREATE, { createRevision: 2 }))).toBe(true);
+    expect(await holds(eq(CompareTarget.MOD, { modRevision: 2 }, CompareResult.GREATER))).toBe(true);
     expect(await holds(eq(CompareTarget.LEASE, { lease: 9n }))).toBe(true);
     expect(await holds(eq(CompareTarget.LEASE, { lease: 10n }, CompareResult.LESS))).toBe(true);
     // A missing key compares as zeros, except on VALUE, which fails.
@@ -103,18 +103,18 @@ describe('txn', () => {
         { txn: { success: [{ put: { key: b('z'), value: b('3') } }] } },
       ],
     });
-    expect(response.revision).toBe(1);
+    expect(response.revision).toBe(2);
     const inner = response.responses[1];
     expect(inner && 'range' in inner && inner.range.kvs.map((kv) => s(kv.value))).toEqual(['1']);
     const nested = response.responses[3];
-    expect(nested && 'txn' in nested && nested.txn).toMatchObject({ succeeded: true, revision: 1 });
+    expect(nested && 'txn' in nested && nested.txn).toMatchObject({ succeeded: true, revision: 2 });
     expect(seen).toHaveLength(1);
     expect(seen[0]!.map((e) => [s(e.kv.key), e.kv.modRevision])).toEqual([
-      ['x', 1],
-      ['y', 1],
-      ['z', 1],
+      ['x', 2],
+      ['y', 2],
+      ['z', 2],
     ]);
-    expect(store.currentRevision()).toBe(1);
+    expect(store.currentRevision()).toBe(2);
   });
 
   test('compares of nested txns see the state before the txn', async () => {
@@ -133,9 +133,9 @@ describe('txn', () => {
   test('a read-only txn, or one that deletes nothing, does not move the revision', async () => {
     const store = await temps.open();
     await store.put({ key: b('a'), value: b('1') });
-    expect((await store.txn({ success: [{ range: { key: b('a') } }] })).revision).toBe(1);
-    expect((await store.txn({ success: [{ deleteRange: { key: b('zz') } }] })).revision).toBe(1);
-    expect(store.currentRevision()).toBe(1);
+    expect((await store.txn({ success: [{ range: { key: b('a') } }] })).revision).toBe(2);
+    expect((await store.txn({ success: [{ deleteRange: { key: b('zz') } }] })).revision).toBe(2);
+    expect(store.currentRevision()).toBe(2);
   });
 
   test('duplicate keys are refused with the etcd message', async () => {
@@ -152,14 +152,14 @@ describe('txn', () => {
     await store.txn({ success: [put('a')], failure: [put('a')] });
     await store.txn({ success: [{ txn: { success: [put('b')], failure: [put('b')] } }] });
     await store.txn({ success: [{ deleteRange: { key: b('a') } }, { deleteRange: { key: b('a'), rangeEnd: b('c') } }] });
-    expect(store.currentRevision()).toBe(3);
+    expect(store.currentRevision()).toBe(4);
   });
 
   test('a txn that fails a check writes nothing', async () => {
     const store = await temps.open();
     const request: TxnRequest = { success: [{ put: { key: b('a'), value: b('1') } }, { put: { key: b('missing'), ignoreValue: true } }] };
     await expect(store.txn(request)).rejects.toThrow(KeyNotFoundError);
-    expect(store.currentRevision()).toBe(0);
+    expect(store.currentRevision()).toBe(1);
     expect((await store.range({ key: b('a') })).kvs).toEqual([]);
   });
 

@@ -74,11 +74,11 @@ describe('watch hub over MvccStore', () => {
       ],
     });
     await settle();
-    expect(seen(sink, id)).toEqual(['PUT app/a@2', 'DEL app/a@4', 'PUT app/b@5', 'PUT app/b@6', 'PUT app/c@6']);
+    expect(seen(sink, id)).toEqual(['PUT app/a@3', 'DEL app/a@5', 'PUT app/b@6', 'PUT app/b@7', 'PUT app/c@7']);
     expect(sink.events(id).map((e) => e.prevKv?.value.toString())).toEqual(['0', '1', undefined, '2', undefined]);
     // One response per transaction.
-    expect(sink.eventResponses(id).map((r) => r.revision)).toEqual([2, 4, 5, 6]);
-    expect(sink.ofWatcher(id)[0]).toMatchObject({ created: true, revision: 1 });
+    expect(sink.eventResponses(id).map((r) => r.revision)).toEqual([3, 5, 6, 7]);
+    expect(sink.ofWatcher(id)[0]).toMatchObject({ created: true, revision: 2 });
   });
 
   it('replays history in chunks while writes race it, then hands over with no gap or duplicate', async () => {
@@ -108,19 +108,19 @@ describe('watch hub over MvccStore', () => {
   it('cancels a watch from a compacted revision with the compact revision', async () => {
     const store = await openStore();
     for (let i = 0; i < 20; i++) await store.put({ key: bytes('c'), value: bytes(`${i}`) });
-    await store.compact(12);
+    await store.compact(13);
     const hub = openHub(store);
     const sink = new RecordingSink();
     const stream = hub.openStream(sink);
-    const gone = stream.watch({ key: bytes('c'), startRevision: 5 });
-    const fine = stream.watch({ key: bytes('c'), startRevision: 13 });
+    const gone = stream.watch({ key: bytes('c'), startRevision: 6 });
+    const fine = stream.watch({ key: bytes('c'), startRevision: 14 });
     await caughtUp(hub);
     expect(sink.ofWatcher(gone).at(-1)).toMatchObject({
       canceled: true,
-      compactRevision: 12,
+      compactRevision: 13,
       cancelReason: 'etcdserver: mvcc: required revision has been compacted',
     });
-    expect(seen(sink, fine).map((e) => e.split('@')[1])).toEqual(['13', '14', '15', '16', '17', '18', '19', '20']);
+    expect(seen(sink, fine).map((e) => e.split('@')[1])).toEqual(['14', '15', '16', '17', '18', '19', '20', '21']);
   });
 
   it('a blocked consumer does not hold up another stream and catches up from RocksDB', async () => {
