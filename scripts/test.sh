@@ -18,7 +18,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-npm ci --no-fund --no-audit --loglevel=error
+# `npm install` rather than `npm ci`: with npm 11 here the lock file leaves out other
+# platforms' optional binaries (swc, buf), which `npm ci` then rejects as out of sync.
+# With a lock file present, `npm install` installs exactly the locked versions.
+npm install --no-fund --no-audit --loglevel=error
 node tools/build/build.mjs
 
 summary=$(mktemp)
