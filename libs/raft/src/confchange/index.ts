@@ -1,0 +1,2 @@
+export * from './changer';
+export * from './restore';

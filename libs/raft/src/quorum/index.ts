@@ -1,0 +1,3 @@
+export * from './types';
+export * from './majority';
+export * from './joint';
