@@ -74,6 +74,8 @@ export interface BatchHost {
   commitBatch(commit: BatchCommit): Promise<void>;
   /** Throws once the store is closed or failed. */
   assertUsable(): void;
+  /** Makes the store unusable (every later call throws); reopening rebuilds it from RocksDB. */
+  failApply(error: unknown): void;
 }
 
 export interface Deferred {
@@ -222,7 +224,15 @@ export class ApplyBatch implements WriteSink {
   private async inScope<T>(write: (scope: RevisionScope) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       const scope = new RevisionScope(this, this.revision + 1);
-      const result = await write(scope);
+      let result: T;
+      try {
+        result = await write(scope);
+      } catch (error) {
+        // Ops check everything before writing, so a throw after a write is a bug: the index
+        // already holds part of the op. Stop the store rather than serve or commit that.
+        if (scope.changed) this.host.failApply(error);
+        throw error;
+      }
       if (scope.changed) this.revision = scope.main;
       return result;
     });

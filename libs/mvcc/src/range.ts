@@ -8,7 +8,9 @@
 // - count is the number of keys in the range at that revision, before the min/max
 //   filters and the limit; count_only returns it with no kvs and more = false;
 // - sort_target other than KEY with sort_order NONE sorts ASCEND; ties keep ascending
-//   key order, and DESCEND is the exact reverse of the ASCEND order;
+//   key order in both directions (etcd sorts the key-ordered result with Go's sort.Sort
+//   and sort.Reverse, which leaves equal elements where they were: checked against etcd
+//   3.4 by test/txn-referee.test.ts);
 // - more = there were more matching keys than limit.
 import { CompactedError, FutureRevisionError } from './errors';
 import type { IndexedVersion, KeyIndex } from './key-index';
@@ -163,10 +165,9 @@ function indexComparator(target: SortTarget): (a: IndexedVersion, b: IndexedVers
 }
 
 /**
- * Array.prototype.sort is stable, and the input is in ascending key order, so ASCEND
- * breaks ties by ascending key; DESCEND reverses that whole order.
+ * Array.prototype.sort is stable and the input is in ascending key order, so ties keep
+ * ascending key order whichever the direction (not reversed with the rest, as etcd does).
  */
 function stableSort<T>(items: T[], compare: (a: T, b: T) => number, order: SortOrder): void {
-  items.sort(compare);
-  if (order === SortOrder.DESCEND) items.reverse();
+  items.sort(order === SortOrder.DESCEND ? (a, b) => compare(b, a) : compare);
 }

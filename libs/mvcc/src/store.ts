@@ -20,7 +20,7 @@ import { hashAllHistory, hashHistoryUpTo, ownKeyValue, readHistoryEvents, rebuil
 import { createKeyIndex, type KeyIndex } from './key-index';
 import { decodeU64, type KeySpace, KeySpaces, metaDbKey, type MetaKeyName } from './keyspaces';
 import { decodeRecord } from './kv-codec';
-import { blankValues, executeRange, planRange, type ReadView } from './range';
+import { blankValues, executeRange, planRange, type RangePlan, type ReadView } from './range';
 import type {
   CompactResult,
   DeleteRangeRequest,
@@ -177,22 +177,18 @@ export class MvccStore implements WatchSource, BatchHost {
     checkRangeRequest(request);
     assert.ok(Number.isInteger(pageKeys) && pageKeys > 0, 'pageKeys must be a positive integer');
     const plan = await this.reading(() => planRange(this.committedView(), request));
-    const store = this;
-    async function* pages(): AsyncGenerator<KeyValue[]> {
-      if (plan.sortedKvs !== undefined) {
-        for (let at = 0; at < plan.sortedKvs.length; at += pageKeys) yield finish(plan.sortedKvs.slice(at, at + pageKeys));
-        return;
-      }
-      for (let at = 0; at < plan.revisions.length; at += pageKeys) {
-        const page = plan.revisions.slice(at, at + pageKeys);
-        yield finish(await store.reading(() => store.fetchCommitted(page, plan.atRev)));
-      }
-    }
-    const finish = (kvs: KeyValue[]): KeyValue[] => {
+    return { count: plan.count, more: plan.more, revision: plan.revision, pages: this.pagesOf(plan, pageKeys) };
+  }
+
+  private async *pagesOf(plan: RangePlan, pageKeys: number): AsyncGenerator<KeyValue[]> {
+    for (let at = 0; at < (plan.sortedKvs ?? plan.revisions).length; at += pageKeys) {
+      const kvs =
+        plan.sortedKvs !== undefined
+          ? plan.sortedKvs.slice(at, at + pageKeys)
+          : await this.reading(() => this.fetchCommitted(plan.revisions.slice(at, at + pageKeys), plan.atRev));
       if (plan.keysOnly) blankValues(kvs);
-      return kvs;
-    };
-    return { count: plan.count, more: plan.more, revision: plan.revision, pages: pages() };
+      yield kvs;
+    }
   }
 
   /** Reads one record of a raw key space (leases, auth, members, alarms) or meta. */
@@ -498,6 +494,11 @@ export class MvccStore implements WatchSource, BatchHost {
     this.index.visit({ start: Buffer.alloc(0), end: null }, this.committedRevision, (version) => {
       if (version.lease !== 0n) hooks.attach(version.key, version.lease);
     });
+  }
+
+  /** A write op threw after changing the index: the in-memory state is no longer trustworthy. */
+  failApply(error: unknown): void {
+    this.failure ??= error;
   }
 
   assertUsable(): void {

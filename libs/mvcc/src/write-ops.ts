@@ -11,8 +11,8 @@
 import assert from 'node:assert/strict';
 import { compareHolds } from './compare';
 import { KeyNotFoundError, LeaseNotFoundError } from './errors';
-import type { IndexedVersion, KeyIndex } from './key-index';
-import { toBuffer, toInterval } from './key-range';
+import type { IndexedVersion, KeyIndex, KeyInterval } from './key-index';
+import { intervalContains, toBuffer, toInterval } from './key-range';
 import { tombstoneKv } from './kv-codec';
 import { executeRange, type ReadView, readRevision } from './range';
 import type {
@@ -104,10 +104,21 @@ export class RevisionScope {
   }
 }
 
-/** Throws what applyPut would throw, without writing. */
-export function checkPutApplies(scope: RevisionScope, leases: LeaseHooks | undefined, request: PutRequest): void {
+/**
+ * Throws what applyPut would throw, without writing. `deletedBefore` tells whether a delete
+ * that runs earlier in the same txn removes the key (only a "\0" delete can cover a put
+ * there, see txn-check.ts). etcd 3.4 checks against the state before the txn and then
+ * panics in its apply loop for such a put; Keel refuses the txn with "key not found".
+ */
+export function checkPutApplies(
+  scope: RevisionScope,
+  leases: LeaseHooks | undefined,
+  request: PutRequest,
+  deletedBefore: (key: Buffer) => boolean = () => false,
+): void {
   const needsPrevious = request.ignoreValue === true || request.ignoreLease === true;
-  if (needsPrevious && scope.latest(toBuffer(request.key)) === undefined) throw new KeyNotFoundError();
+  const key = toBuffer(request.key);
+  if (needsPrevious && (scope.latest(key) === undefined || deletedBefore(key))) throw new KeyNotFoundError();
   const lease = request.lease ?? 0n;
   if (request.ignoreLease !== true && lease !== 0n && leases !== undefined && !leases.exists(lease)) {
     throw new LeaseNotFoundError();
@@ -121,6 +132,8 @@ export async function applyPut(scope: RevisionScope, request: PutRequest): Promi
   if (previous !== undefined && (request.prevKv === true || request.ignoreValue === true)) {
     [prevKv] = await scope.view().fetch([previous.revision], scope.readRevision);
   }
+  // checkPutApplies ran first: ignore_* puts have a live key here.
+  assert.ok(previous !== undefined || (request.ignoreValue !== true && request.ignoreLease !== true), 'ignore_* put of a missing key');
   const value = request.ignoreValue === true ? prevKv!.value : toBuffer(request.value ?? new Uint8Array(0));
   const lease = request.ignoreLease === true ? previous!.lease : (request.lease ?? 0n);
   scope.writePut(key, value, lease);
@@ -167,12 +180,21 @@ async function choosePath(view: ReadView, atRev: number, request: TxnRequest): P
   return { succeeded, ops, nested };
 }
 
-function checkPath(scope: RevisionScope, leases: LeaseHooks | undefined, path: TxnPath): void {
+/**
+ * Every check that could fail an op, in execution order, before anything is written: a
+ * throw in the middle of executePath would leave half a txn in the index.
+ */
+function checkPath(scope: RevisionScope, leases: LeaseHooks | undefined, path: TxnPath, deletes: KeyInterval[] = []): void {
+  const deletedBefore = (key: Buffer): boolean => deletes.some((interval) => intervalContains(interval, key));
+  let nextNested = 0;
   for (const op of path.ops) {
-    if ('put' in op) checkPutApplies(scope, leases, op.put);
-    if ('range' in op) readRevision(scope.view(), op.range.revision);
+    if ('put' in op) checkPutApplies(scope, leases, op.put, deletedBefore);
+    else if ('range' in op) readRevision(scope.view(), op.range.revision);
+    else if ('deleteRange' in op) {
+      const interval = toInterval(op.deleteRange);
+      if (interval !== undefined) deletes.push(interval);
+    } else checkPath(scope, leases, path.nested[nextNested++]!, deletes);
   }
-  for (const nested of path.nested) checkPath(scope, leases, nested);
 }
 
 async function executePath(scope: RevisionScope, path: TxnPath): Promise<TxnResponse> {

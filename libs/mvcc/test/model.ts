@@ -94,15 +94,15 @@ export class Model {
     let order = request.sortOrder ?? SortOrder.NONE;
     if (order === SortOrder.NONE && target !== SortTarget.KEY) order = SortOrder.ASCEND;
     if (order !== SortOrder.NONE) {
+      const direction = order === SortOrder.DESCEND ? -1 : 1;
       const field = (kv: MKv): number | string =>
         target === SortTarget.KEY ? kv.key : target === SortTarget.VERSION ? kv.version : target === SortTarget.CREATE ? kv.create : target === SortTarget.MOD ? kv.mod : kv.value;
       kvs.sort((x, y) => {
         const fx = field(x);
         const fy = field(y);
-        if (fx !== fy) return fx < fy ? -1 : 1;
-        return x.key < y.key ? -1 : x.key > y.key ? 1 : 0;
+        if (fx !== fy) return (fx < fy ? -1 : 1) * direction;
+        return x.key < y.key ? -1 : x.key > y.key ? 1 : 0; // ties: ascending key, either direction
       });
-      if (order === SortOrder.DESCEND) kvs.reverse();
     }
     const limit = request.limit ?? 0;
     const more = limit > 0 && kvs.length > limit;
@@ -167,6 +167,9 @@ export class Model {
     if ('put' in op) {
       const key = str(op.put.key);
       const previous = work.state.get(key);
+      // Passed the precheck but deleted earlier in this txn (only a "\0" delete can: other
+      // overlaps are duplicates). etcd 3.4 panics in its apply loop here; Keel refuses the txn.
+      if ((op.put.ignoreValue || op.put.ignoreLease) && previous === undefined) throw new KeyNotFoundError();
       const kv: MKv = {
         key,
         value: op.put.ignoreValue ? previous!.value : str(op.put.value),
@@ -273,7 +276,7 @@ function checkPutShape(op: { put: { ignoreValue?: boolean; value?: Uint8Array; i
 
 function covers(start: string, end: string, key: string): boolean {
   if (end === '') return key === start;
-  if (end === '\0') return key >= start;
+  if (end === '\0') return false; // etcd checks [start, "\0") literally: it holds no key
   return key >= start && key < end;
 }
 

@@ -58,9 +58,9 @@ test('sort targets and orders (NONE with a non-key target sorts ascending)', asy
   expect(await keys({ ...all, sortTarget: SortTarget.VALUE, sortOrder: SortOrder.DESCEND, limit: 2 })).toEqual(['z', 'a']);
   expect(await keys({ ...all, sortTarget: SortTarget.MOD, sortOrder: SortOrder.DESCEND })).toEqual(['z', 'a', 'c/2', 'c/1', 'b']);
   expect(await keys({ ...all, sortTarget: SortTarget.CREATE, sortOrder: SortOrder.ASCEND })).toEqual(['a', 'b', 'c/1', 'c/2', 'z']);
-  // Ties (version 1 for all but a) keep ascending key order; DESCEND reverses everything.
+  // Ties (version 1 for all but a) keep ascending key order in both directions, as etcd's.
   expect(await keys({ ...all, sortTarget: SortTarget.VERSION, sortOrder: SortOrder.ASCEND })).toEqual(['b', 'c/1', 'c/2', 'z', 'a']);
-  expect(await keys({ ...all, sortTarget: SortTarget.VERSION, sortOrder: SortOrder.DESCEND })).toEqual(['a', 'z', 'c/2', 'c/1', 'b']);
+  expect(await keys({ ...all, sortTarget: SortTarget.VERSION, sortOrder: SortOrder.DESCEND })).toEqual(['a', 'b', 'c/1', 'c/2', 'z']);
 });
 
 test('min/max mod and create revision filters apply after count, before limit', async () => {

@@ -23,6 +23,17 @@ export class WalSnapshotNotFoundError extends Error {
   }
 }
 
+/** readFrom was asked for entries the WAL does not hold (released, or replaced by an installed snapshot). */
+export class WalIndexUnavailableError extends Error {
+  override readonly name = 'WalIndexUnavailableError';
+  constructor(
+    readonly index: number,
+    readonly reason: string,
+  ) {
+    super(`wal: entries from index ${index} are not available: ${reason}`);
+  }
+}
+
 /** The WAL hit an I/O failure earlier; every later call fails with this (see FORMAT.md, "Failures"). */
 export class WalFailedError extends Error {
   override readonly name = 'WalFailedError';

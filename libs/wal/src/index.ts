@@ -6,6 +6,8 @@
  *   const wal = await Wal.create(dir, { memberId, clusterId });
  *   // or, on restart (fromSnapshot: the latest durable snapshot's index and term):
  *   const { wal, metadata, hardState, entries } = await Wal.open(dir, { fromSnapshot });
+ *   // read-only, from any index (tools, WAL shipping, serving a lagging follower):
+ *   const { entries: tail } = await Wal.readFrom(dir, 1234);
  *   await wal.append(ready.hardState, ready.entries); // durable; concurrent calls share one fdatasync
  *   await wal.save(hs, entries); await wal.sync();     // or: write now, sync later
  *   await wal.saveSnapshotMarker({ index, term });     // after the snapshot itself is durable
@@ -25,7 +27,7 @@ export {
   type WalEntry,
   type WalMetadata,
 } from './types';
-export { WalCorruptionError, WalFailedError, WalSnapshotNotFoundError } from './errors';
+export { WalCorruptionError, WalFailedError, WalIndexUnavailableError, WalSnapshotNotFoundError } from './errors';
 export { nodeFileSystem, type WalFile, type WalFileSystem } from './fs';
 export { crc32c } from './crc32c';
 export { readSegment, type SegmentContents } from './replay';

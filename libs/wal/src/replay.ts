@@ -1,7 +1,7 @@
 // Reads a WAL directory back into the state Raft needs on restart: the metadata, the last
 // hard state and the entries after a snapshot, with later entries overwriting earlier ones
 // at the same index (Raft truncates a follower's conflicting suffix that way).
-import { WalCorruptionError, WalSnapshotNotFoundError } from './errors';
+import { WalCorruptionError, WalIndexUnavailableError, WalSnapshotNotFoundError } from './errors';
 import { FORMAT_VERSION, FRAME_HEADER_BYTES } from './format';
 import { scanSegment, type SegmentScan } from './frame-decoder';
 import type { WalFileSystem } from './fs';
@@ -72,7 +72,13 @@ export interface ReplayResult {
   lastIndex: number;
 }
 
-/** Collects state from records in log order; one instance per replay. */
+/**
+ * Collects state from records in log order; one instance per replay. Entries at or below
+ * `snapshot.index` are skipped. With `requireMarker` (open) the marker of that snapshot must
+ * be found; without it (readFrom) `snapshot.index` is just "the index before the first entry
+ * wanted", and a later marker that jumps past the entries held (an installed snapshot) means
+ * the wanted entries are not in the WAL.
+ */
 class ReplayState {
   metadata: WalMetadata | undefined;
   hardState: HardState = { ...EMPTY_HARD_STATE };
@@ -80,9 +86,16 @@ class ReplayState {
   snapshotFound: boolean;
   lastIndex: number;
 
-  constructor(private readonly snapshot: SnapshotMarker) {
-    this.snapshotFound = snapshot.index === 0;
+  constructor(
+    private readonly snapshot: SnapshotMarker,
+    private readonly requireMarker = true,
+  ) {
+    this.snapshotFound = snapshot.index === 0 || !requireMarker;
     this.lastIndex = snapshot.index;
+  }
+
+  get snapshotIndex(): SnapshotMarker {
+    return this.snapshot;
   }
 
   apply(record: WalRecord, file: string): void {
@@ -114,7 +127,11 @@ class ReplayState {
   }
 
   private applySnapshot(marker: SnapshotMarker, file: string, offset: number): void {
-    if (marker.index === this.snapshot.index) {
+    const heldThrough = this.snapshot.index + this.entries.length;
+    if (!this.requireMarker && marker.index > heldThrough) {
+      throw new WalIndexUnavailableError(this.snapshot.index + 1, `snapshot at index ${marker.index} replaced the log`);
+    }
+    if (this.requireMarker && marker.index === this.snapshot.index) {
       if (marker.term !== this.snapshot.term) {
         throw new WalCorruptionError(
           file,
@@ -145,7 +162,38 @@ export async function replay(
 ): Promise<ReplayResult> {
   const start = firstSegmentFor(segments, snapshot.index);
   if (start < 0) throw new WalSnapshotNotFoundError(snapshot.index, snapshot.term);
-  const state = new ReplayState(snapshot);
+  return replayFrom(fs, dir, segments, start, new ReplayState(snapshot));
+}
+
+/**
+ * Reads the entries from `index` on (later entries overwriting earlier ones, as in open),
+ * without needing a snapshot marker and without touching the files: a torn tail just ends the
+ * data. Throws WalIndexUnavailableError when the WAL no longer (or never) held entry `index`.
+ */
+export async function replayFromIndex(
+  fs: WalFileSystem,
+  dir: string,
+  segments: readonly SegmentName[],
+  index: number,
+): Promise<ReplayResult> {
+  if (!Number.isSafeInteger(index) || index < 1) throw new RangeError(`wal: index must be a positive integer, got ${index}`);
+  // Entries from `index` on live in the last segment starting at or below it, and later ones.
+  const start = firstSegmentFor(segments, index);
+  if (start < 0) throw new WalIndexUnavailableError(index, 'released: the oldest segment starts above it');
+  const result = await replayFrom(fs, dir, segments, start, new ReplayState({ index: index - 1, term: 0 }, false));
+  const first = result.entries[0];
+  if (first !== undefined && first.index !== index) throw new WalIndexUnavailableError(index, 'not in the WAL');
+  return result;
+}
+
+async function replayFrom(
+  fs: WalFileSystem,
+  dir: string,
+  segments: readonly SegmentName[],
+  start: number,
+  state: ReplayState,
+): Promise<ReplayResult> {
+  const snapshot = state.snapshotIndex;
   let previous: SegmentContents | undefined;
   for (let i = start; i < segments.length; i++) {
     const contents = await readSegment(fs, dir, segments[i]!, i === segments.length - 1);

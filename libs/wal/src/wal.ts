@@ -10,7 +10,7 @@ import { WalFailedError, walAssert } from './errors';
 import { DEFAULT_SEGMENT_BYTES, ENTRY_FIXED_BODY_BYTES, RECORD_BODY_BYTES_MAX } from './format';
 import { FrameEncoder } from './frame-encoder';
 import { nodeFileSystem, type WalFileSystem } from './fs';
-import { replay } from './replay';
+import { replay, replayFromIndex } from './replay';
 import { listSegments, segmentFileName, segmentPath, TEMP_SUFFIX, type SegmentName } from './segments';
 import { SegmentWriter, createSegmentFile, encodeSegmentStart } from './segment-writer';
 import {
@@ -163,6 +163,25 @@ export class Wal {
       entries: state.entries,
       ...(repairedTail ? { repairedTail } : {}),
     };
+  }
+
+  /**
+   * Reads the entries from `index` on (entries[i].index === index + i), with the metadata and
+   * the last hard state, without opening the WAL for writing: nothing is repaired or removed,
+   * so it is safe beside a running member (it sees what was written before the call) and for
+   * tools. A torn tail ends the data; corruption throws as in open. Throws
+   * WalIndexUnavailableError when entry `index` was released or replaced by an installed
+   * snapshot; an index past the end gives no entries.
+   */
+  static async readFrom(
+    dir: string,
+    index: number,
+    fs: WalFileSystem = nodeFileSystem,
+  ): Promise<{ metadata: WalMetadata; hardState: HardState; entries: WalEntry[] }> {
+    const segments = await listSegments(fs, dir);
+    if (segments.length === 0) throw new Error(`wal: no segments in ${dir}`);
+    const { metadata, hardState, entries } = await replayFromIndex(fs, dir, segments, index);
+    return { metadata, hardState, entries };
   }
 
   /** Appends entries (then the hard state, if given and not empty). Resolves once written, NOT synced. */

@@ -1,18 +1,9 @@
 // Group commit: concurrent append() callers share write() calls and fdatasyncs.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Wal, walDirOf } from '../src';
-import { METADATA, SMALL, countingFs, indexes, makeEntries } from './helpers';
+import { Wal } from '../src';
+import { METADATA, SMALL, countingFs, indexes, makeEntries, useTempWalDir } from './helpers';
 
-let root: string;
 let dir: string;
-
-beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-wal-'));
-  dir = walDirOf(root);
-});
-afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+useTempWalDir((_, d) => (dir = d));
 
 describe('group commit', () => {
   it('resolves many concurrent appends with far fewer fdatasyncs, each after a sync that covers it', async () => {

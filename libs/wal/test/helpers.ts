@@ -1,5 +1,9 @@
 // Shared test fixtures: entry builders and file-system wrappers that count syncs or crash.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { nodeFileSystem, type WalFile, type WalFileSystem } from '../src/fs';
+import { walDirOf } from '../src/wal';
 import type { WalEntry } from '../src/types';
 
 export const METADATA = { memberId: 0x8e9e05c52164694dn, clusterId: 0xfedcba9876543210n };
@@ -118,3 +122,16 @@ export function crashingFs(budgetBytes: number, base: WalFileSystem = nodeFileSy
 
 /** Segment size for tests that do not care about it: preallocating 64 MiB per test is slow. */
 export const SMALL = { segmentBytes: 1024 * 1024 };
+
+/**
+ * Gives each test of the file a fresh temp data dir (`root`) and its `<root>/member/wal`
+ * path (not created), removed after the test: `useTempWalDir((r, d) => ([root, dir] = [r, d]))`.
+ */
+export function useTempWalDir(onEach: (root: string, dir: string) => void): void {
+  let root = '';
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-wal-'));
+    onEach(root, walDirOf(root));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+}

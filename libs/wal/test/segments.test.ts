@@ -1,19 +1,12 @@
 // Segment cuts, reading across segments, and releasing old segments.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Wal, WalCorruptionError, WalSnapshotNotFoundError, parseSegmentFileName, walDirOf } from '../src';
-import { METADATA, indexes, makeEntries } from './helpers';
+import { Wal, WalCorruptionError, WalSnapshotNotFoundError, parseSegmentFileName } from '../src';
+import { METADATA, indexes, makeEntries, useTempWalDir } from './helpers';
 
 const SEGMENT_BYTES = 4096;
-let root: string;
 let dir: string;
-
-beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-wal-'));
-  dir = walDirOf(root);
-});
-afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+useTempWalDir((_, d) => (dir = d));
 
 /** 100 entries of ~100 bytes in batches of 5, a hard state per batch, snapshot markers at 40 and 80. */
 async function writeSegmentedLog(): Promise<Wal> {

@@ -1,17 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Wal, WalCorruptionError, WalSnapshotNotFoundError, nodeFileSystem, walDirOf } from '../src';
-import { METADATA, SMALL, indexes, makeEntries } from './helpers';
+import { Wal, WalCorruptionError, WalSnapshotNotFoundError, nodeFileSystem } from '../src';
+import { METADATA, SMALL, indexes, makeEntries, useTempWalDir } from './helpers';
 
 let root: string;
 let dir: string;
-
-beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-wal-'));
-  dir = walDirOf(root);
-});
-afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+useTempWalDir((r, d) => ([root, dir] = [r, d]));
 
 describe('Wal create and open', () => {
   it('creates an empty WAL that opens with its metadata and an empty state', async () => {

@@ -1,6 +1,8 @@
 // Decodes a member's normal entries (keel.internal.InternalRaftRequest) for `wal dump`,
-// printing them in protobuf text style as etcd-dump-logs does, e.g.
-//   header:<id:7587869180598460930> put:<key:"foo" value:"bar">
+// printing them in gogo/protobuf's compact text style as etcd-dump-logs does (proto field
+// names, every field followed by a space, the line's last space dropped), e.g.
+//   header:<id:7587869180598460930 > put:<key:"foo" value:"bar" >
+//   lease_grant:<TTL:60 ID:7587869180598460931 >
 import { internal } from '@keel/proto';
 import { defaultDecoders, type EntryDataDecoder, type EntryDecoders } from './wal-dump-decoders';
 import { excerpt } from './wal-dump-format';
@@ -21,9 +23,13 @@ export function memberDataDecoders(): EntryDecoders {
 
 /** Protobuf text format of a decoded ts-proto message; default-valued fields are left out. */
 export function formatFields(message: Record<string, unknown>): string {
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(message)) parts.push(...formatField(snakeCase(key), value));
-  return parts.join(' ');
+  return fieldsText(message).trimEnd();
+}
+
+function fieldsText(message: Record<string, unknown>): string {
+  let text = '';
+  for (const [key, value] of Object.entries(message)) for (const field of formatField(protoFieldName(key), value)) text += `${field} `;
+  return text;
 }
 
 function formatField(name: string, value: unknown): string[] {
@@ -42,8 +48,8 @@ function formatField(name: string, value: unknown): string[] {
     case 'object': {
       const record = value as Record<string, unknown>;
       // A oneof member { $case, value } prints as the chosen field.
-      if (typeof record.$case === 'string') return formatField(snakeCase(record.$case), record.value);
-      return [`${name}:<${formatFields(record)}>`];
+      if (typeof record.$case === 'string') return formatField(protoFieldName(record.$case), record.value);
+      return [`${name}:<${fieldsText(record)}>`];
     }
     default:
       return [`${name}:${String(value)}`];
@@ -51,9 +57,17 @@ function formatField(name: string, value: unknown): string[] {
 }
 
 function formatBytes(bytes: Uint8Array): string {
-  return bytes.length > BYTES_SHOWN_MAX ? excerpt(bytes, 128, 32) : excerpt(bytes, bytes.length, 0);
+  return bytes.length > BYTES_SHOWN_MAX ? excerpt(bytes, 128, 32, 'protoText') : excerpt(bytes, bytes.length, 0, 'protoText');
 }
 
-function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+/**
+ * The .proto name of a ts-proto field name: ts-proto camel-cases snake_case names
+ * (range_end -> rangeEnd) and keeps names it cannot camel-case (ID, TTL, peerURLs,
+ * remaining_TTL -> remainingTTL), so a run of capitals stays as it is.
+ */
+export function protoFieldName(name: string): string {
+  if (!/[a-z]/.test(name)) return name;
+  const capitalsAtEnd = /[A-Z]{2,}$/.exec(name);
+  if (capitalsAtEnd) return `${protoFieldName(name.slice(0, capitalsAtEnd.index))}_${capitalsAtEnd[0]}`;
+  return name.replace(/[A-Z]{2,}|[A-Z]/g, (capitals) => (capitals.length > 1 ? capitals : `_${capitals.toLowerCase()}`));
 }

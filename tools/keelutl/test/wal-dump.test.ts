@@ -5,6 +5,7 @@ import { internal } from '@keel/proto';
 import { ConfChangeType, encodeConfChange, encodeConfChangeV2, ConfChangeTransition } from '@keel/raft';
 import { Wal, walDirOf, type WalEntry } from '@keel/wal';
 import { dumpWal } from '../src/wal-dump';
+import { formatFields, protoFieldName } from '../src/wal-dump-proto';
 import { defaultDecoders } from '../src/wal-dump-decoders';
 
 const MEMBER_ID = 0x8e9e05c52164694dn;
@@ -64,7 +65,7 @@ describe('wal dump', () => {
       'term\t     index\ttype\tdata',
     ]);
     expect(lines.slice(8)).toEqual([
-      '   2\t         3\tnorm\theader:<id:7> put:<key:"foo" value:"bar">',
+      '   2\t         3\tnorm\theader:<id:7 > put:<key:"foo" value:"bar" >',
       '   2\t         4\tnorm\t??? "\\xff\\x00A"',
       '   2\t         5\tconf2\ttransition=Auto changes=[ConfChangeAddLearnerNode id=1234]',
       '',
@@ -92,7 +93,7 @@ describe('wal dump', () => {
     expect(result.stderr).not.toMatch(/keelutl:/);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('nodeID=8e9e05c52164694d clusterID=cdf818194e3a8c32');
-    expect(result.stdout).toContain('put:<key:"foo" value:"bar">');
+    expect(result.stdout).toContain('put:<key:"foo" value:"bar" >');
     const usage = await runCommand(binPath('keelutl'), ['wal'], { timeoutMs: 60_000 });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('wal dump');
@@ -133,4 +134,28 @@ describe('wal dump of a damaged WAL', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/corrupt record in 0000000000000000-0000000000000000\.wal at byte offset \d+/);
   }, 180_000);
+});
+
+describe('request text as etcd-dump-logs prints it (gogo compact text)', () => {
+  it('uses the .proto field names, including the all-capital ones etcd keeps', () => {
+    expect(['ID', 'TTL', 'rangeEnd', 'prevKv', 'remainingTTL', 'peerURLs', 'leaseGrant', 'authRevision'].map(protoFieldName)).toEqual([
+      'ID',
+      'TTL',
+      'range_end',
+      'prev_kv',
+      'remaining_TTL',
+      'peerURLs',
+      'lease_grant',
+      'auth_revision',
+    ]);
+    const grant = internal.InternalRaftRequest.fromPartial({
+      header: { id: 9n },
+      request: { $case: 'leaseGrant', value: { TTL: 60n, ID: 7587869180598460931n } },
+    });
+    expect(formatFields(grant as unknown as Record<string, unknown>)).toBe('header:<id:9 > lease_grant:<TTL:60 ID:7587869180598460931 >');
+    const range = internal.InternalRaftRequest.fromPartial({
+      request: { $case: 'deleteRange', value: { key: Buffer.from('a'), rangeEnd: Buffer.from([0]), prevKv: true } },
+    });
+    expect(formatFields(range as unknown as Record<string, unknown>)).toBe('delete_range:<key:"a" range_end:"\\000" prev_kv:true >');
+  });
 });

@@ -24,8 +24,8 @@ function rangePb(r: RangeRequest): etcdserverpb.RangeRequest {
     key: buf(r.key),
     rangeEnd: buf(r.rangeEnd),
     limit: BigInt(r.limit ?? 0),
-    sortOrder: r.sortOrder ?? 0,
-    sortTarget: r.sortTarget ?? 0,
+    sortOrder: (r.sortOrder ?? 0) as number,
+    sortTarget: (r.sortTarget ?? 0) as number,
     keysOnly: r.keysOnly ?? false,
     countOnly: r.countOnly ?? false,
   });
