@@ -17,7 +17,8 @@ Commands:
   watch            event throughput to --streams x --watchers-per-stream watchers (--put-total --put-rate)
   watch-latency    put-to-event latency (--streams --watchers-per-stream --put-total --put-rate)
   lease-keepalive  lease keep-alive round trips (--ttl)
-  compare          the same workloads against real etcd and Keel, side by side (--members 1|3 --rounds N --scale F)
+  compare          the same workloads against real etcd and Keel, side by side (--members 1|3 --rounds N --scale F
+                   --workloads <prefixes> --etcd-binary <path> --keel-binary <path>)
 
 Global flags:
   --endpoints host:port[,host:port]  (default 127.0.0.1:2379)
@@ -62,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // Not every error's `code` is a string (a cluster start failure carries an exit code).
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`benchmark: ${(err as Error).message}\n`);
       process.exit(2);
     }

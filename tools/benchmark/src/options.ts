@@ -70,6 +70,7 @@ const workloadFlags = {
   // compare command
   members: { type: 'string', default: '1' },
   'etcd-binary': { type: 'string', default: 'etcd' },
+  'keel-binary': { type: 'string' },
   rounds: { type: 'string', default: '1' },
   scale: { type: 'string', default: '1' },
   workloads: { type: 'string' },

@@ -1,10 +1,8 @@
 import net from 'node:net';
-import { HpackDecoder, type HeaderList } from './hpack/decoder';
-import { encodeHeaderBlock } from './hpack/encoder';
 import {
-  Flag, FrameType, Setting, connectionPreface, defaultWindowBytes, frameHeader, frameHeaderBytes,
-  settingsFrame, unpaddedPayload, windowUpdateFrame,
-} from './frames';
+  Flag, FrameType, HpackDecoder, Setting, connectionPreface, defaultWindowBytes, encodeHeaderBlock, frameHeader,
+  frameHeaderBytes, settingsFrame, unpaddedPayload, windowUpdateFrame, type HeaderList,
+} from '@keel/h2';
 
 /**
  * A small HTTP/2 client over plain TCP (h2c with prior knowledge), just enough for gRPC:
@@ -44,6 +42,11 @@ export class H2ClientConnection {
   private flushScheduled = false;
   private headerContinuation: { streamId: number; endStream: boolean; parts: Buffer[] } | undefined;
   private failure: Error | undefined;
+  /**
+   * Frames of requests opened before the server's SETTINGS arrived. Like grpc-go, the
+   * client sends no request until it has the server's connection preface.
+   */
+  private heldUntilSettings: Buffer[] | undefined = [];
 
   constructor(host: string, port: number) {
     this.socket = net.connect({ host, port, noDelay: true });
@@ -72,7 +75,7 @@ export class H2ClientConnection {
     const id = this.nextStreamId;
     this.nextStreamId += 2;
     this.streams.set(id, { handler, sendWindow: this.peerInitialWindow, blocked: [], receivedSinceUpdate: 0 });
-    this.queue(frameHeader(headerBlock.length, FrameType.Headers, Flag.EndHeaders, id), headerBlock);
+    this.queueStreamFrames(frameHeader(headerBlock.length, FrameType.Headers, Flag.EndHeaders, id), headerBlock);
     if (body) this.sendData(id, body, endStream);
     return id;
   }
@@ -90,7 +93,7 @@ export class H2ClientConnection {
     if (!this.streams.delete(id)) return;
     const payload = Buffer.allocUnsafe(4);
     payload.writeUInt32BE(0x8);
-    this.queue(frameHeader(4, FrameType.RstStream, 0, id), payload);
+    this.queueStreamFrames(frameHeader(4, FrameType.RstStream, 0, id), payload);
   }
 
   get lastError(): Error | undefined {
@@ -109,12 +112,18 @@ export class H2ClientConnection {
       const whole = payload.length === 0 || payload.length <= allowed;
       if (!whole && allowed <= 0) return; // wait for WINDOW_UPDATE
       const part = whole ? payload : payload.subarray(0, allowed);
-      this.queue(frameHeader(part.length, FrameType.Data, whole && endStream ? Flag.EndStream : 0, id), part);
+      this.queueStreamFrames(frameHeader(part.length, FrameType.Data, whole && endStream ? Flag.EndStream : 0, id), part);
       stream.sendWindow -= part.length;
       this.connectionSendWindow -= part.length;
       if (whole) stream.blocked.shift();
       else stream.blocked[0] = [payload.subarray(allowed), endStream];
     }
+  }
+
+  /** Queues stream frames, holding them back until the server's SETTINGS have arrived. */
+  private queueStreamFrames(...buffers: Buffer[]): void {
+    if (this.heldUntilSettings !== undefined) this.heldUntilSettings.push(...buffers);
+    else this.queue(...buffers);
   }
 
   private queue(...buffers: Buffer[]): void {
@@ -221,6 +230,9 @@ export class H2ClientConnection {
       }
     }
     this.queue(frameHeader(0, FrameType.Settings, Flag.Ack, 0));
+    const held = this.heldUntilSettings;
+    this.heldUntilSettings = undefined;
+    if (held !== undefined && held.length > 0) this.queue(...held);
     this.drainAll();
   }
 

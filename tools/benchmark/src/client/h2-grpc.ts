@@ -1,5 +1,5 @@
 import { H2ClientConnection } from './h2-connection';
-import type { HeaderList } from './hpack/decoder';
+import type { HeaderList } from '@keel/h2';
 
 /**
  * The benchmark's gRPC client: unary calls and bidirectional streams of length-prefixed,

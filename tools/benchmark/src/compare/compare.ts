@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { startCluster, binPath, type Cluster } from '@keel/harness';
@@ -7,6 +8,20 @@ import { H2GrpcConnection } from '../client/h2-grpc';
 import { encodePut } from '../client/wire';
 import { compareWorkloads, scaled, type CompareWorkload } from './workloads';
 import { formatCompareTable, type CompareRow } from './table';
+
+/**
+ * The Keel member launcher. The harness's binPath() is relative to its own source file, which is
+ * wrong once this program is bundled into dist/benchmark/, so look upwards from wherever this
+ * code runs for the repository's bin/member.
+ */
+export function keelMemberPath(explicit: string | undefined): string {
+  if (explicit) return explicit;
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'bin', 'member');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return binPath('member');
+  }
+}
 
 /** Runs one workload by starting this same benchmark program as a child with --output json. */
 function runOnce(endpoints: string[], args: string[]): Promise<RunStats> {
@@ -24,12 +39,27 @@ function runOnce(endpoints: string[], args: string[]): Promise<RunStats> {
   });
 }
 
+/** How long a fresh cluster may take to elect a leader and accept the seed write. */
+const SEED_DEADLINE_MS = 20_000;
+const SEED_RETRY_MS = 100;
+
+/**
+ * Writes the key the range workloads read. A cluster's client port opens before it has a
+ * leader, so "no leader" (and other early refusals) are retried until the deadline.
+ */
 async function seedRangeKey(cluster: Cluster): Promise<void> {
-  const connection = new H2GrpcConnection(`http://${cluster.endpoints[0]}`);
-  try {
-    await connection.unary('/etcdserverpb.KV/Put', encodePut(new TextEncoder().encode('foo'), new TextEncoder().encode('bar')));
-  } finally {
-    await connection.close();
+  const deadline = Date.now() + SEED_DEADLINE_MS;
+  for (;;) {
+    const connection = new H2GrpcConnection(`http://${cluster.endpoints[0]}`);
+    try {
+      await connection.unary('/etcdserverpb.KV/Put', encodePut(new TextEncoder().encode('foo'), new TextEncoder().encode('bar')));
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    } finally {
+      await connection.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, SEED_RETRY_MS));
   }
 }
 
@@ -56,7 +86,7 @@ export async function runCompare(parsed: ParsedCommandLine): Promise<number> {
   const rows: CompareRow[] = [];
   for (const members of memberCounts) {
     const etcd = await startCluster({ command: String(v['etcd-binary']), size: members });
-    const keel = await startCluster({ command: binPath('member'), size: members }).catch(async (err: unknown) => {
+    const keel = await startCluster({ command: keelMemberPath(v['keel-binary'] as string | undefined), size: members }).catch(async (err: unknown) => {
       await etcd.destroy();
       throw err;
     });

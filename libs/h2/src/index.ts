@@ -1,0 +1,4 @@
+export { HpackDecoder, type HeaderList } from './hpack/decoder';
+export { encodeHeaderBlock } from './hpack/encoder';
+export { HpackError, huffmanDecode } from './hpack/huffman';
+export * from './frames';
