@@ -1,0 +1,61 @@
+// Applies the committed entries of one Ready as one store batch: decode each entry, run normal
+// requests through the apply chain and conf changes through membership, commit the batch
+// together with the index of the last entry, and only then answer the waiting requests — a
+// client never hears of a write that a crash could still lose.
+import { EntryType, decodeEntryConfChange, type ConfState, type ConfChangeV2, type Entry, type Snapshot } from '@keel/raft';
+import { internal } from '@keel/proto';
+import type { EntryApplier } from '../server/ports';
+import type { ApplyOutcome } from '../server/proposer';
+import type { WaitRegistry } from '../server/wait';
+import { applySafely, type RequestApplier } from './appliers';
+import type { StatePort, StoreBatch } from './store-port';
+
+export interface ConfChangeHandler {
+  /** Applies a committed conf change (membership + raft config); returns the outcome for its waiter. */
+  apply(change: ConfChangeV2, batch: StoreBatch): { requestId: bigint; outcome: ApplyOutcome; confState: ConfState };
+}
+
+export interface EntryApplierDeps {
+  state: StatePort;
+  chain: RequestApplier;
+  confChanges: ConfChangeHandler;
+  waits: WaitRegistry<ApplyOutcome>;
+  /** Installs a raft snapshot's application state (multi-member catch-up). */
+  installSnapshot?(snapshot: Snapshot): Promise<void>;
+  /** After each committed batch (watch notification happens inside the store's commit). */
+  afterCommit?(lastIndex: number): void;
+}
+
+export function createEntryApplier(deps: EntryApplierDeps): EntryApplier {
+  return {
+    async applyEntries(entries: Entry[]): Promise<void> {
+      if (entries.length === 0) return;
+      const appliedBefore = deps.state.appliedIndex();
+      const batch = await deps.state.begin();
+      const answers: Array<[bigint, ApplyOutcome]> = [];
+      for (const entry of entries) {
+        if (entry.type === EntryType.Normal) {
+          // Already in the store (replay after restart), or a new leader's empty entry.
+          if (entry.index <= appliedBefore || entry.data.length === 0) continue;
+          const request = internal.InternalRaftRequest.decode(entry.data);
+          if (!request.request) continue;
+          const outcome = await applySafely(deps.chain, request.request, { batch, index: entry.index, term: entry.term });
+          if (request.header && request.header.id !== 0n) answers.push([request.header.id, outcome]);
+        } else {
+          const change = decodeEntryConfChange(entry);
+          const { requestId, outcome } = deps.confChanges.apply(change, batch);
+          if (requestId !== 0n) answers.push([requestId, outcome]);
+        }
+      }
+      const last = entries[entries.length - 1]!;
+      if (last.index > appliedBefore) await batch.commit(last.index, last.term);
+      else await batch.commit(appliedBefore, deps.state.appliedTerm());
+      deps.afterCommit?.(last.index);
+      for (const [id, outcome] of answers) deps.waits.trigger(id, outcome);
+    },
+    async applySnapshot(snapshot: Snapshot): Promise<void> {
+      if (!deps.installSnapshot) throw new Error('apply: snapshot install is not supported by this member');
+      await deps.installSnapshot(snapshot);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+// StatePort and the maintenance BackendView over @keel/mvcc's MvccStore, converting between
+// etcd's wire shapes and the store's (mvcc-convert.ts).
+import { KeySpaces, MvccStore, type KeySpaceName, type LeaseHooks } from '@keel/mvcc';
+import type { etcdserverpb } from '@keel/proto';
+import type { BackendView } from '../api/maintenance-service';
+import type { StatePort, StoreBatch } from './store-port';
+import {
+  deleteFromMvcc,
+  deleteToMvcc,
+  putFromMvcc,
+  putToMvcc,
+  rangeFromMvcc,
+  rangeToMvcc,
+  txnFromMvcc,
+  txnToMvcc,
+} from './mvcc-convert';
+
+type MvccBatch = Awaited<ReturnType<MvccStore['beginBatch']>>;
+
+function wrapBatch(batch: MvccBatch): StoreBatch {
+  return {
+    range: async (r: etcdserverpb.RangeRequest) => rangeFromMvcc(await batch.range(rangeToMvcc(r))),
+    put: async (r) => putFromMvcc(await batch.put(putToMvcc(r))),
+    deleteRange: async (r) => deleteFromMvcc(await batch.deleteRange(deleteToMvcc(r))),
+    txn: async (r) => txnFromMvcc(await batch.txn(txnToMvcc(r))),
+    compact: (revision) => ({ physical: batch.compact(revision).physical }),
+    rawPut: (space: KeySpaceName, key, value) => batch.rawPut(KeySpaces[space], key, value),
+    rawDelete: (space: KeySpaceName, key) => batch.rawDelete(KeySpaces[space], key),
+    commit: (appliedIndex, appliedTerm) => batch.commit({ appliedIndex, term: appliedTerm }),
+  };
+}
+
+export function statePortOf(store: MvccStore): StatePort {
+  return {
+    begin: async () => wrapBatch(await store.beginBatch()),
+    range: async (r) => rangeFromMvcc(await store.range(rangeToMvcc(r))),
+    currentRevision: () => store.currentRevision(),
+    compactRevision: () => store.compactRevision(),
+    appliedIndex: () => store.appliedIndex(),
+    appliedTerm: () => store.term(),
+    rawScan: async (space) => {
+      const out: Array<{ key: Buffer; value: Buffer }> = [];
+      for await (const [key, value] of store.scanRaw(KeySpaces[space])) out.push({ key, value });
+      return out;
+    },
+  };
+}
+
+/**
+ * Keel's snapshot image: every record of every key space as
+ * [u32 key length][key with its space prefix][u32 value length][value], in key order.
+ */
+async function snapshotImage(store: MvccStore): Promise<{ image: Buffer; revision: number }> {
+  // Holding the store's batch turn keeps applies out while the key spaces are scanned one after
+  // another, so the image is one point in time (history, meta and applied index agree).
+  const turn = await store.beginBatch();
+  try {
+    const revision = store.currentRevision();
+    const parts: Buffer[] = [];
+    for (const space of Object.values(KeySpaces)) {
+      for await (const [suffix, value] of store.scanRaw(space)) {
+        const key = space.key(suffix);
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(key.length);
+        const mid = Buffer.alloc(4);
+        mid.writeUInt32BE(value.length);
+        parts.push(head, key, mid, value);
+      }
+    }
+    return { image: Buffer.concat(parts), revision };
+  } finally {
+    await turn.commit();
+  }
+}
+
+export function backendViewOf(store: MvccStore): BackendView {
+  return {
+    sizes: async () => ({ dbSize: store.dbSizeBytes(), dbSizeInUse: store.dbSizeInUse() }),
+    hash: async () => (await store.hash()).hash,
+    hashKv: (revision) => store.hashKV(revision),
+    // RocksDB reclaims space by its own background compaction; nothing to rewrite here.
+    defragment: async () => store.compactionsSettled(),
+    snapshotImage: () => snapshotImage(store),
+  };
+}
+
+export async function openStore(directory: string, options: { leases: LeaseHooks; maxTxnOps: number }): Promise<MvccStore> {
+  return MvccStore.open(directory, { leases: options.leases, maxTxnOps: options.maxTxnOps });
+}

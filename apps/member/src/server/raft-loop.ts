@@ -1,0 +1,126 @@
+// The consensus loop: ticks raft on a timer and turns each Ready into persisted log, sent
+// messages and applied entries. Runs one Ready at a time; proposals that arrive while a Ready is
+// being persisted wait in raft's unstable log and are persisted together in the next Ready, so
+// concurrent writers share one fsync (group commit) and one apply batch.
+import { StateType, type HardState, type Message, type ReadState, type Ready, type SoftState } from '@keel/raft';
+import type { DurableLog, EntryApplier, LogMirror, MessageSender, RaftNodePort } from './ports';
+
+export interface RaftLoopEvents {
+  onSoftState?(state: SoftState): void;
+  onHardState?(state: HardState): void;
+  /** Read states are handed over after the Ready's committed entries are applied. */
+  onReadStates?(states: ReadState[]): void;
+  /** Called after each applied batch with the highest applied index. */
+  onApplied?(index: number): void;
+  onFatal?(error: Error): void;
+}
+
+export interface RaftLoopDeps {
+  node: RaftNodePort;
+  durableLog: DurableLog;
+  logMirror: LogMirror;
+  sender: MessageSender;
+  applier: EntryApplier;
+  tickIntervalMs: number;
+  events: RaftLoopEvents;
+}
+
+export class RaftLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private scheduled = false;
+  private stopped = false;
+  private isLeader = false;
+  private appliedIndex: number;
+
+  constructor(
+    private readonly deps: RaftLoopDeps,
+    appliedIndex: number,
+  ) {
+    this.appliedIndex = appliedIndex;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.deps.node.tick();
+      this.kick();
+    }, this.deps.tickIntervalMs);
+    this.kick();
+  }
+
+  /** Stops ticking; a Ready in progress finishes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    while (this.running) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  /** Asks the loop to look for a Ready soon (after the current turn's proposals are in). */
+  kick(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  step(message: Message): void {
+    if (this.stopped) return;
+    this.deps.node.step(message);
+    this.kick();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      while (!this.stopped && this.deps.node.hasReady()) {
+        await this.handleReady(this.deps.node.ready());
+      }
+    } catch (error) {
+      this.stopped = true;
+      if (this.timer) clearInterval(this.timer);
+      this.deps.events.onFatal?.(error as Error);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    const { durableLog, logMirror, sender, applier, events, node } = this.deps;
+    if (rd.softState) {
+      this.isLeader = rd.softState.raftState === StateType.Leader;
+      events.onSoftState?.(rd.softState);
+    }
+    // A leader may send before its own fsync (the entries count toward commit only once it has
+    // persisted them itself); a follower must persist before acknowledging.
+    if (this.isLeader) sender.send(rd.messages);
+    if (rd.snapshot && rd.snapshot.metadata.index > 0) {
+      await durableLog.saveSnapshot(rd.snapshot);
+      logMirror.applySnapshot(rd.snapshot);
+      await applier.applySnapshot(rd.snapshot);
+      this.appliedIndex = rd.snapshot.metadata.index;
+    }
+    await durableLog.save(rd.hardState, rd.entries, rd.mustSync);
+    if (rd.hardState) {
+      logMirror.setHardState(rd.hardState);
+      events.onHardState?.(rd.hardState);
+    }
+    logMirror.append(rd.entries);
+    if (!this.isLeader) sender.send(rd.messages);
+    // Entries at or below the store's applied index come back after a restart; the applier
+    // skips their data effects but still replays conf changes into raft and the member list.
+    if (rd.committedEntries.length > 0) {
+      await applier.applyEntries(rd.committedEntries);
+      this.appliedIndex = Math.max(this.appliedIndex, rd.committedEntries[rd.committedEntries.length - 1]!.index);
+      events.onApplied?.(this.appliedIndex);
+    }
+    if (rd.readStates.length > 0) events.onReadStates?.(rd.readStates);
+    node.advance(rd);
+  }
+}

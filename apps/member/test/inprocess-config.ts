@@ -1,0 +1,75 @@
+// A complete MemberConfig for starting a member inside the test process (no flag parsing).
+import type { MemberConfig, TlsConfig } from '../src/config/types';
+
+const noTls: TlsConfig = {
+  certFile: '',
+  keyFile: '',
+  trustedCaFile: '',
+  clientCertAuth: false,
+  crlFile: '',
+  autoTls: false,
+  allowedCn: '',
+  allowedHostname: '',
+};
+
+export function inProcessConfig(fields: { dataDir: string; clientPort: number; peerPort: number } & Partial<MemberConfig>): MemberConfig {
+  const clientUrl = `http://127.0.0.1:${fields.clientPort}`;
+  const peerUrl = `http://127.0.0.1:${fields.peerPort}`;
+  const base: MemberConfig = {
+    name: 'default',
+    dataDir: fields.dataDir,
+    walDir: '',
+    listenClientUrls: [clientUrl],
+    advertiseClientUrls: [clientUrl],
+    listenPeerUrls: [peerUrl],
+    initialAdvertisePeerUrls: [peerUrl],
+    listenMetricsUrls: [],
+    initialCluster: `default=${peerUrl}`,
+    initialClusterMembers: [{ name: 'default', peerUrls: [peerUrl] }],
+    initialClusterState: 'new',
+    initialClusterToken: 'etcd-cluster',
+    forceNewCluster: false,
+    snapshotCount: 100000,
+    maxSnapshots: 5,
+    maxWals: 5,
+    heartbeatIntervalMs: 50,
+    electionTimeoutMs: 500,
+    electionTicks: 10,
+    initialElectionTickAdvance: true,
+    preVote: true,
+    strictReconfigCheck: true,
+    quotaBackendBytes: 0,
+    maxRequestBytes: 1.5 * 1024 * 1024,
+    maxTxnOps: 128,
+    maxConcurrentStreams: 2 ** 32 - 1,
+    autoCompactionMode: 'periodic',
+    autoCompactionRetention: '0',
+    autoCompactionRetentionValue: 0,
+    grpcKeepAliveMinTimeMs: 5000,
+    grpcKeepAliveIntervalMs: 7_200_000,
+    grpcKeepAliveTimeoutMs: 20_000,
+    authToken: 'simple',
+    bcryptCost: 10,
+    authTokenTtlSeconds: 300,
+    enableGrpcGateway: true,
+    enablePprof: false,
+    metrics: 'basic',
+    logger: 'zap',
+    logLevel: 'warn',
+    logOutputs: ['stderr'],
+    clientTls: noTls,
+    peerTls: noTls,
+    cipherSuites: [],
+    experimentalInitialCorruptCheck: false,
+    experimentalCorruptCheckTimeMs: 0,
+    experimentalEnableLeaseCheckpoint: false,
+    experimentalCompactionBatchLimit: 1000,
+    experimentalWatchProgressNotifyIntervalMs: 600_000,
+    experimentalWarningApplyDurationMs: 100,
+    unsafeNoFsync: false,
+    natsUrl: '',
+    notices: [],
+  };
+  const { clientPort: _c, peerPort: _p, ...rest } = fields;
+  return { ...base, ...rest };
+}
