@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       await member.close();
       member = await startMember(config, logger, metrics);
       restartWhenAsked();
+      stopWhenRemoved();
     });
   };
   restartWhenAsked();
@@ -47,6 +48,14 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A member removed from the cluster stops, as etcd's does (exit status 0).
+  const stopWhenRemoved = (): void => {
+    const current = member;
+    void current.removed.then(() => {
+      if (current === member) shutdown('removed from the cluster');
+    });
+  };
+  stopWhenRemoved();
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }

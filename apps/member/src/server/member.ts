@@ -48,6 +48,11 @@ export interface MemberHandle {
   readonly clusterId: bigint;
   /** Resolves when the member must be closed and started again (to install a snapshot). */
   readonly restartRequested: Promise<void>;
+  /**
+   * Resolves shortly after this member applied its own removal from the cluster; like
+   * etcd, the process should then stop (it may never rejoin under the same ID).
+   */
+  readonly removed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,8 @@ const READERS_MAX = 100_000;
 const RETAINED_ENTRIES_MAX = 200_000;
 /** etcd's default lease checkpoint interval. */
 const LEASE_CHECKPOINT_INTERVAL_MS = 5 * 60 * 1000;
+/** How long a removed member keeps running before it stops (etcd waits about a second). */
+const REMOVED_STOP_DELAY_MS = 1000;
 /** etcd's default quota when --quota-backend-bytes is 0. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 
@@ -71,6 +78,8 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
   if (installed) logger.info({ index: installed.index, term: installed.term }, 'installed snapshot from the leader');
   let requestRestart: () => void = () => undefined;
   const restartRequested = new Promise<void>((resolve) => (requestRestart = resolve));
+  let announceRemoved: () => void = () => undefined;
+  const removed = new Promise<void>((resolve) => (announceRemoved = resolve));
 
   const { lessor, store, state, backendView, alarms } = await openLocalState(dbDir, {
     maxTxnOps: config.maxTxnOps,
@@ -140,7 +149,11 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
       membership,
       selfId: memberId,
       applyToRaft: (change) => node.applyConfChange(change),
-      onSelfRemoved: () => logger.warn('this member was removed from the cluster'),
+      onSelfRemoved: () => {
+        logger.warn('the member has been permanently removed from the cluster');
+        // A short delay, as etcd's, lets the answer to the removal request go out first.
+        setTimeout(announceRemoved, REMOVED_STOP_DELAY_MS).unref();
+      },
       onMembershipChanged: () => peers.syncPeers(),
     }),
     installSnapshot: (snapshot: Snapshot) => {
@@ -403,6 +416,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
     memberId,
     clusterId,
     restartRequested,
+    removed,
     async close() {
       stopPublishing();
       stopExpiry();
