@@ -74,8 +74,6 @@ const STEPS: Step[] = [
  * red and asks for the entry's removal).
  */
 const KNOWN_KEEL_DIFFERENCES: Record<string, string> = {
-  'endpoint status': 'raft index is one lower: Keel proposes no cluster-version entry at start',
-  'endpoint status table': 'raft index is one lower: Keel proposes no cluster-version entry at start',
   'endpoint hashkv': "Keel's hashKV is not computed over etcd's bbolt layout, so the hash differs",
   'snapshot status': "Keel's snapshot is its own image format, not a bbolt file: etcdctl says 'invalid database'",
 };

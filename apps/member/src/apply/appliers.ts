@@ -10,7 +10,7 @@ import type { StoreBatch } from './store-port';
 import type { ApplyOutcome, RequestBody } from '../server/proposer';
 import { MvccError, encodeId } from '@keel/mvcc';
 import { GrpcError } from '../rpc/status';
-import type { Membership } from '../cluster/membership';
+import { type Membership, clusterVersionKey } from '../cluster/membership';
 import { persistMember } from '../cluster/conf-change';
 
 /** A compaction's answer plus the handle for etcd's `physical` wait. */
@@ -122,6 +122,10 @@ export function backendApplier(deps: BackendApplierDeps): RequestApplier {
           return ok({ header: emptyHeader(deps.currentRevision()) });
         case 'alarm':
           return ok(applyAlarm(request.value, batch));
+        case 'clusterVersionSet':
+          deps.membership.clusterVersion = request.value.version;
+          batch.rawPut('members', clusterVersionKey, Buffer.from(request.value.version));
+          return ok({});
         case 'clusterMemberAttrSet': {
           const { memberId, attributes } = request.value;
           deps.membership.updateAttributes(memberId, attributes?.name ?? '', attributes?.clientUrls ?? []);

@@ -41,9 +41,20 @@ export interface MembershipSnapshot {
   removed: string[];
 }
 
+/**
+ * Key of the cluster version record in the members key space. Member records are keyed
+ * by their 8-byte ID, so a longer key cannot collide with one.
+ */
+export const clusterVersionKey = Buffer.from('cluster_version');
+
+/** The cluster version a new leader proposes when none is set (the etcd API Keel serves). */
+export const servedClusterVersion = '3.4.0';
+
 export class Membership {
   private readonly members = new Map<bigint, MemberInfo>();
   private readonly removedIds = new Set<bigint>();
+  /** Set through raft (etcd's ClusterVersionSet), once a leader has decided it. */
+  clusterVersion: string | undefined = undefined;
 
   constructor(readonly clusterId: bigint) {}
 

@@ -14,7 +14,7 @@ import { createHttpHandler, listenMetricsUrls } from '../http';
 import { memberId as deriveMemberId } from '../ids';
 import { backendApplier, cappedApplier } from '../apply/appliers';
 import { createEntryApplier } from '../apply/entry-applier';
-import { Membership, decodeMember } from '../cluster/membership';
+import { Membership, clusterVersionKey, decodeMember, servedClusterVersion } from '../cluster/membership';
 import { createConfChangeHandler } from '../cluster/conf-change';
 import { peerMembersHandler } from '../cluster/peer-members';
 import { headerFactory } from '../api/header';
@@ -90,7 +90,10 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
   const { wal, storage, memberId, clusterId } = raftLog;
   metrics.serverId.labels(memberId.toString(16)).set(1);
   const membership = new Membership(clusterId);
-  for (const { value } of await state.rawScan('members')) membership.add(decodeMember(value));
+  for (const { key, value } of await state.rawScan('members')) {
+    if (key.equals(clusterVersionKey)) membership.clusterVersion = value.toString();
+    else membership.add(decodeMember(value));
+  }
   // A joining member knows the others only from what they told it, until the log arrives.
   for (const member of raftLog.joinedMembers ?? []) membership.add(member);
 
@@ -231,6 +234,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
           metrics.hasLeader.set(leaderId === 0n ? 0 : 1);
           metrics.isLeader.set(isLeader ? 1 : 0);
           if (isLeader && !wasLeader) lessor.promote(config.electionTimeoutMs);
+          if (isLeader && !wasLeader && membership.clusterVersion === undefined) proposeClusterVersion();
           if (!isLeader && wasLeader) lessor.demote();
           logger.info({ leader: leaderId.toString(16), term }, 'raft state changed');
         },
@@ -393,6 +397,16 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
     loop.kick();
   }
   const stopPublishing = publishAttributes(proposer, memberId, config, logger);
+  /**
+   * As etcd's leader does, sets the cluster version once (the 4th entry of a new cluster):
+   * etcdctl's raft index figures then match etcd's. A failure is retried by the next leader.
+   */
+  function proposeClusterVersion(): void {
+    proposer
+      .propose({ $case: 'clusterVersionSet', value: { version: servedClusterVersion } })
+      .then(() => logger.info({ version: servedClusterVersion }, 'set the cluster version'))
+      .catch((err: unknown) => logger.debug({ err }, 'setting the cluster version failed'));
+  }
   const stopExpiry = startLeaseExpiry({ lessor, proposer, isLeader: () => isLeader, logger });
   const stopCheckpoints = config.experimentalEnableLeaseCheckpoint
     ? startLeaseCheckpoints({ lessor, proposer, isLeader: () => isLeader, intervalMs: LEASE_CHECKPOINT_INTERVAL_MS, logger })
