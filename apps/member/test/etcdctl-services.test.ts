@@ -113,7 +113,7 @@ describe('Maintenance', () => {
 describe('Cluster', () => {
   it('adds a learner, refuses to promote it while it lags, and removes it', async () => {
     const added = await etcdctlOk(ep, ['member', 'add', 'learner1', '--peer-urls=http://127.0.0.1:1', '--learner']);
-    const id = /^Member ([0-9a-f]+) added to cluster [0-9a-f]+/.exec(added)?.[1];
+    const id = /^Member +([0-9a-f]+) added to cluster +[0-9a-f]+/.exec(added)?.[1];
     expect(id).toBeDefined();
     expect(added).toContain('ETCD_INITIAL_CLUSTER_STATE="existing"');
     const list = await etcdctlOk(ep, ['member', 'list']);
@@ -124,7 +124,7 @@ describe('Cluster', () => {
     expect(second.stderr).toContain('etcdserver: too many learner members in cluster');
     const dup = await etcdctl(ep, ['member', 'add', 'dup', '--peer-urls=http://127.0.0.1:1']);
     expect(dup.stderr).toContain('etcdserver: Peer URLs already exists');
-    expect(await etcdctlOk(ep, ['member', 'remove', id!])).toMatch(new RegExp(`^Member ${id} removed from cluster`));
+    expect(await etcdctlOk(ep, ['member', 'remove', id!])).toMatch(new RegExp(`^Member +${id} removed from cluster`));
     expect(await etcdctlOk(ep, ['member', 'list'])).not.toContain(id!);
     const gone = await etcdctl(ep, ['member', 'remove', id!]);
     expect(gone.stderr).toContain('etcdserver: member not found');

@@ -30,7 +30,7 @@ it('adds a learner that joins, catches up, and is promoted to a voter', async ()
   );
   await eventually(async () => {
     const promoted = await etcdctl(ep1, ['member', 'promote', id]);
-    expect(promoted.stdout).toContain(`Member ${id} promoted in cluster`);
+    expect(promoted.stdout).toMatch(new RegExp(`^Member +${id} promoted in cluster`)); // IDs print as %16x
   });
   // The new member publishes its name and client URLs through raft once it knows the leader.
   await eventually(async () =>

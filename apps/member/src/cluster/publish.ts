@@ -4,6 +4,13 @@ import type { Logger } from 'pino';
 import type { MemberConfig } from '../config';
 import type { Proposer } from '../server/proposer';
 
+/**
+ * How long one publish attempt may wait. Short, because a proposal forwarded while the
+ * peer links are still coming up may be dropped, and setting the same attributes twice is
+ * harmless.
+ */
+const PUBLISH_ATTEMPT_TIMEOUT_MS = 1000;
+
 /** Publishes this member's name and client URLs through raft once a leader exists. */
 export function publishAttributes(proposer: Proposer, memberId: bigint, config: MemberConfig, logger: Logger): () => void {
   let timer: NodeJS.Timeout;
@@ -11,10 +18,13 @@ export function publishAttributes(proposer: Proposer, memberId: bigint, config: 
   const attempt = () => {
     if (stopped) return;
     proposer
-      .propose({
-        $case: 'clusterMemberAttrSet',
-        value: { memberId, attributes: { name: config.name, clientUrls: [...config.advertiseClientUrls] } },
-      })
+      .propose(
+        {
+          $case: 'clusterMemberAttrSet',
+          value: { memberId, attributes: { name: config.name, clientUrls: [...config.advertiseClientUrls] } },
+        },
+        PUBLISH_ATTEMPT_TIMEOUT_MS,
+      )
       .then(() => logger.info('published member attributes'))
       .catch(() => {
         timer = setTimeout(attempt, 500);

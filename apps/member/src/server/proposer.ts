@@ -24,8 +24,11 @@ export interface ProposerDeps {
 export class Proposer {
   constructor(private readonly deps: ProposerDeps) {}
 
-  /** Proposes `request`; resolves with its response, or rejects with its (client-visible) error. */
-  async propose<T>(request: RequestBody): Promise<T> {
+  /**
+   * Proposes `request`; resolves with its response, or rejects with its (client-visible)
+   * error. `timeoutMs` overrides the request timeout for callers that retry on their own.
+   */
+  async propose<T>(request: RequestBody, timeoutMs = this.deps.timeoutMs): Promise<T> {
     const { deps } = this;
     const id = deps.nextRequestId();
     const data = internal.InternalRaftRequest.encode({
@@ -40,7 +43,7 @@ export class Proposer {
     } catch (error) {
       deps.waits.fail(id, error instanceof ProposalDroppedError ? etcdError('NoLeader') : (error as Error));
     }
-    const timer = setTimeout(() => deps.waits.fail(id, etcdError('Timeout')), deps.timeoutMs);
+    const timer = setTimeout(() => deps.waits.fail(id, etcdError('Timeout')), timeoutMs);
     try {
       const result = await outcome;
       if (!result.ok) throw result.error;

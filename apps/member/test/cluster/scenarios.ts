@@ -241,7 +241,13 @@ function learnerScenario(target: ScenarioTarget) {
 
         const members = await memberList(cluster.endpoints);
         expect(members).toHaveLength(4);
-        expect(members.find((m) => hex(m.id) === learnerId)).toMatchObject({ name: 'm4', isLearner: false });
+        expect(members.find((m) => hex(m.id) === learnerId)).toMatchObject({ isLearner: false });
+        // Its name appears when the new member's own attribute publish commits, which is
+        // asynchronous on etcd as well; promotion right after catch-up can overtake it.
+        await eventually(async () => {
+          const listedNow = (await memberList(cluster.endpoints)).find((m) => hex(m.id) === learnerId);
+          expect(listedNow).toMatchObject({ name: 'm4', isLearner: false });
+        }, 10_000);
         // As a voter it now serves linearizable reads, which a learner refuses.
         expect(await etcdctlOk(endpoint, ['get', 'learner/last', '--print-value-only'])).toBe('seen\n');
       } catch (err) {
