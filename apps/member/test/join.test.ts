@@ -19,7 +19,7 @@ it('adds a learner that joins, catches up, and is promoted to a voter', async ()
   await eventually(() => etcdctlOk(ep1, ['put', 'before-join', 'yes']), 30_000, 200);
 
   const added = await etcdctlOk(ep1, ['member', 'add', 'j2', `--peer-urls=http://127.0.0.1:${p2}`, '--learner']);
-  const id = /Member ([0-9a-f]+) added/.exec(added)![1]!;
+  const id = /Member +([0-9a-f]+) added/.exec(added)![1]!;
   const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added)![1]!;
   await startMember({ name: 'j2', clientPort: c2, peerPort: p2, initialCluster, initialClusterState: 'existing' });
 
@@ -58,7 +58,7 @@ it('sends a snapshot to a new member when the leader has compacted its log, and 
   for (let i = 0; i < 10; i++) await etcdctlOk(ep1, ['put', `more/${i}`, String(i)]);
 
   const added = await etcdctlOk(ep1, ['member', 'add', 's2', `--peer-urls=http://127.0.0.1:${p2}`, '--learner']);
-  const id = /Member ([0-9a-f]+) added/.exec(added)![1]!;
+  const id = /Member +([0-9a-f]+) added/.exec(added)![1]!;
   const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added)![1]!;
   let second = await startMember({
     name: 's2',
