@@ -3,6 +3,7 @@
  * then the message. Pure: no I/O, so it is tested byte by byte.
  */
 import zlib from 'node:zlib';
+import { encodeGrpcFrame, grpcFrameHeaderBytes } from '@keel/h2';
 import { GrpcError, GrpcStatus } from './status';
 
 /** Request encodings we can decompress (`grpc-encoding`); responses are always sent uncompressed. */
@@ -15,16 +16,10 @@ export function messageEncodingOf(header: string | undefined): MessageEncoding |
   return undefined;
 }
 
-export const FRAME_HEADER_BYTES = 5;
+export const FRAME_HEADER_BYTES = grpcFrameHeaderBytes;
 
 /** Prefixes `message` with an uncompressed frame header. */
-export function encodeFrame(message: Buffer | Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + message.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, FRAME_HEADER_BYTES);
-  return frame;
-}
+export const encodeFrame = encodeGrpcFrame;
 
 /**
  * Reassembles messages from arbitrary chunks (a frame may span many chunks, a chunk may hold

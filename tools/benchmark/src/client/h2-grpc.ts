@@ -1,5 +1,5 @@
 import { H2ClientConnection } from './h2-connection';
-import type { HeaderList } from '@keel/h2';
+import { encodeGrpcFrame, grpcFrameHeaderBytes, type HeaderList } from '@keel/h2';
 
 /**
  * The benchmark's gRPC client: unary calls and bidirectional streams of length-prefixed,
@@ -16,15 +16,8 @@ export class GrpcCallError extends Error {
   }
 }
 
-const messageHeaderBytes = 5;
-
-export function frameMessage(body: Uint8Array): Buffer {
-  const framed = Buffer.allocUnsafe(messageHeaderBytes + body.length);
-  framed[0] = 0;
-  framed.writeUInt32BE(body.length, 1);
-  framed.set(body, messageHeaderBytes);
-  return framed;
-}
+const messageHeaderBytes = grpcFrameHeaderBytes;
+const frameMessage = encodeGrpcFrame;
 
 /** Splits a byte stream into gRPC messages, across chunk boundaries. */
 export class MessageDeframer {
