@@ -148,9 +148,14 @@ describe('seed session against real etcd 3.4', () => {
   it('is deterministic: a second replay against etcd matches (up to etcd\'s own known variation)', async () => {
     const again = normalizeTranscript(await replaySession(SEED_SESSION, { command: 'etcd' }));
     const reference = new EtcdReference(SEED_SESSION, steps);
-    const differences = [];
+    let differences = [];
     // One section at a time: EtcdReference replays a varying phase at most once per extra run.
     for (const section of SECTIONS) differences.push(...(await reference.differences(again, section)));
+    // A phase marked etcdOutcomeVaries is, by that mark, not repeatable on etcd (how many
+    // 1 MiB puts fit under the quota has been seen at 8, 10 and 12): this check covers the
+    // other phases; the varying one is checked by the NOSPACE/alarm/recovery tests above.
+    const varyingPhases = new Set(SEED_SESSION.phases.filter((p) => p.etcdOutcomeVaries !== undefined).map((p) => p.name));
+    differences = differences.filter((d) => !varyingPhases.has(d.phase));
     if (differences.length > 0) throw new Error(formatDifferences(differences, 'first etcd run', 'second etcd run'));
     expect(differences).toEqual([]);
   }, 120_000);
