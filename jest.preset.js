@@ -14,7 +14,7 @@ module.exports = function jestPreset(projectDir) {
       '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
     },
     moduleNameMapper: {
-      '^@keel/(raft|wal|mvcc|proto|h2)$': path.join(root, 'libs/$1/src/index.ts'),
+      '^@keel/(raft|wal|mvcc|proto|h2|bbolt)$': path.join(root, 'libs/$1/src/index.ts'),
       '^@keel/harness$': path.join(root, 'tools/harness/src/index.ts'),
     },
     reporters: ['default', path.join(root, 'tools/jest/summary-reporter.js')],

@@ -75,7 +75,8 @@ const STEPS: Step[] = [
  */
 const KNOWN_KEEL_DIFFERENCES: Record<string, string> = {
   'endpoint hashkv': "Keel's hashKV is not computed over etcd's bbolt layout, so the hash differs",
-  'snapshot status': "Keel's snapshot is its own image format, not a bbolt file: etcdctl says 'invalid database'",
+  'snapshot status':
+    "etcdctl reads Keel's bbolt snapshot, but its totalSize (Keel writes a compact file) and hash (over the raft index, member and lease IDs, which differ) are not etcd's",
 };
 
 interface Answer {

@@ -41,6 +41,8 @@ export function inProcessConfig(fields: { dataDir: string; clientPort: number; p
     quotaBackendBytes: 0,
     maxRequestBytes: 1.5 * 1024 * 1024,
     maxTxnOps: 128,
+    backendBatchIntervalMs: 0,
+    backendBatchLimit: 0,
     maxConcurrentStreams: 2 ** 32 - 1,
     autoCompactionMode: 'periodic',
     autoCompactionRetention: '0',

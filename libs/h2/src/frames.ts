@@ -14,7 +14,31 @@ export const FrameType = {
 
 export const Flag = { EndStream: 0x1, Ack: 0x1, EndHeaders: 0x4, Padded: 0x8, Priority: 0x20 } as const;
 
-export const Setting = { HeaderTableSize: 1, EnablePush: 2, MaxConcurrentStreams: 3, InitialWindowSize: 4, MaxFrameSize: 5 } as const;
+export const Setting = { HeaderTableSize: 1, EnablePush: 2, MaxConcurrentStreams: 3, InitialWindowSize: 4, MaxFrameSize: 5, MaxHeaderListSize: 6 } as const;
+
+/** RST_STREAM and GOAWAY error codes (RFC 9113 §7). */
+export const ErrorCode = {
+  NoError: 0x0,
+  ProtocolError: 0x1,
+  InternalError: 0x2,
+  FlowControlError: 0x3,
+  SettingsTimeout: 0x4,
+  StreamClosed: 0x5,
+  FrameSizeError: 0x6,
+  RefusedStream: 0x7,
+  Cancel: 0x8,
+  CompressionError: 0x9,
+  ConnectError: 0xa,
+  EnhanceYourCalm: 0xb,
+  InadequateSecurity: 0xc,
+  Http11Required: 0xd,
+} as const;
+
+/** Flow-control windows may not exceed 2^31 - 1 (RFC 9113 §6.9.1). */
+export const maxWindowBytes = 2 ** 31 - 1;
+/** Bounds of SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2). */
+export const minMaxFrameBytes = 16384;
+export const maxMaxFrameBytes = 2 ** 24 - 1;
 
 export const frameHeaderBytes = 9;
 export const defaultWindowBytes = 65535;

@@ -35,10 +35,18 @@ export async function* scanHistory(rocks: Rocks, fromRevision: number, untilRevi
   }
 }
 
-/** Replays all history into an empty index; returns the highest main revision seen. */
-export async function rebuildIndex(rocks: Rocks, index: KeyIndex): Promise<number> {
+/**
+ * Replays all history into an empty index; returns the highest main revision seen.
+ * `visit` sees every record (revision key, record bytes) in revision order.
+ */
+export async function rebuildIndex(
+  rocks: Rocks,
+  index: KeyIndex,
+  visit?: (revisionKey: Buffer, bytes: Buffer) => void,
+): Promise<number> {
   let last = 0;
   for await (const entry of scanHistory(rocks, 0, Number.MAX_SAFE_INTEGER)) {
+    visit?.(KeySpaces.history.suffixOf(entry.dbKey), entry.bytes);
     const { kv, tombstone } = decodeRecord(entry.bytes);
     if (tombstone) index.restoreTombstone(kv.key, entry.rev);
     else index.restorePut(kv.key, entry.rev, kv);

@@ -10,3 +10,4 @@ export { checkPutRequest, checkRangeRequest, checkTxnRequest, DEFAULT_MAX_TXN_OP
 export { type Revision, compareRevisions } from './revision';
 export { type KeyIndex, type IndexedVersion, type KeyInterval, createKeyIndex } from './key-index';
 export * from './watch';
+export { decodeRecord as decodeHistoryRecord } from './kv-codec';

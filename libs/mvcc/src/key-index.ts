@@ -33,8 +33,8 @@
 // open; a closed generation has at least one put before its tombstone; revisions across
 // all generations of a key strictly increase.
 import assert from 'node:assert/strict';
-import BTree from 'sorted-btree';
 import { compareRevisions, type Revision, revisionId } from './revision';
+import { SortedNames } from './sorted-names';
 
 /** What the index knows about one version of a key (everything but value and lease). */
 export interface IndexedVersion {
@@ -103,11 +103,29 @@ export function createKeyIndex(): KeyIndex {
   return new TreeKeyIndex();
 }
 
+/**
+ * The index's name for a key: its bytes as a latin1 string, one character per byte.
+ * Measured (bench/key-index.ts): hashing and comparing these in JavaScript is several times
+ * cheaper than `Buffer.compare`, which is a native call per comparison; and because every
+ * character is below 256, JavaScript's string order (UTF-16 code units) is the keys' byte order.
+ */
+function nameOf(key: Buffer): string {
+  return key.toString('latin1');
+}
+
+/**
+ * Two views of the same histories: a hash map by key name for point reads and writes (the
+ * hot path of every put), and an ordered map by key name for walks in key order (ranges,
+ * compaction).
+ * Invariant: both hold exactly the same names, mapped to the same KeyHistory objects; a key is
+ * added to both at its first write and removed from both when compaction empties it.
+ */
 class TreeKeyIndex implements KeyIndex {
-  private readonly tree = new BTree<Buffer, KeyHistory>(undefined, Buffer.compare);
+  private readonly byName = new Map<string, KeyHistory>();
+  private readonly ordered = new SortedNames<KeyHistory>();
 
   get(key: Buffer, atRev: number): IndexedVersion | undefined {
-    const history = this.tree.get(key);
+    const history = this.byName.get(nameOf(key));
     return history === undefined ? undefined : versionAt(history, atRev);
   }
 
@@ -117,12 +135,12 @@ class TreeKeyIndex implements KeyIndex {
       if (found !== undefined) visitor(found);
       return;
     }
-    const end = interval.end;
-    for (const [key, history] of this.tree.entries(interval.start)) {
-      if (end !== null && Buffer.compare(key, end) >= 0) return;
+    const end = interval.end === null ? null : nameOf(interval.end);
+    this.ordered.forEachFrom(nameOf(interval.start), (name, history) => {
+      if (end !== null && name >= end) return false;
       const found = versionAt(history, atRev);
-      if (found !== undefined && visitor(found) === false) return;
-    }
+      return found === undefined || visitor(found) !== false;
+    });
   }
 
   put(key: Buffer, rev: Revision, lease: bigint): IndexedVersion {
@@ -140,7 +158,7 @@ class TreeKeyIndex implements KeyIndex {
   }
 
   tombstone(key: Buffer, rev: Revision): void {
-    const last = this.tree.get(key)?.generations.at(-1);
+    const last = this.byName.get(nameOf(key))?.generations.at(-1);
     assert.ok(last !== undefined && !last.closed, 'tombstone of a key that is not live');
     assertAfter(last, rev);
     last.revs.push(rev);
@@ -169,20 +187,24 @@ class TreeKeyIndex implements KeyIndex {
 
   compact(atRev: number): Set<string> {
     const keep = new Set<string>();
-    const emptied: Buffer[] = [];
-    for (const [key, history] of this.tree.entries()) {
+    const emptied: string[] = [];
+    this.ordered.forEachFrom('', (name, history) => {
       const plan = planCompaction(history, atRev);
       if (plan.kept !== undefined) keep.add(revisionId(plan.kept));
       applyPlan(history, plan);
-      if (history.generations.length === 0) emptied.push(key);
+      if (history.generations.length === 0) emptied.push(name);
+    });
+    for (const name of emptied) {
+      this.ordered.delete(name);
+      this.byName.delete(name);
     }
-    for (const key of emptied) this.tree.delete(key);
+    assert.equal(this.byName.size, this.ordered.size, 'key index views disagree on the key count');
     return keep;
   }
 
   keep(atRev: number): Set<string> {
     const keep = new Set<string>();
-    for (const history of this.tree.values()) {
+    for (const history of this.byName.values()) {
       const kept = planCompaction(history, atRev).kept;
       if (kept !== undefined) keep.add(revisionId(kept));
     }
@@ -190,15 +212,17 @@ class TreeKeyIndex implements KeyIndex {
   }
 
   keyCount(): number {
-    return this.tree.size;
+    return this.byName.size;
   }
 
   private historyOf(key: Buffer): KeyHistory {
-    let history = this.tree.get(key);
+    const name = nameOf(key);
+    let history = this.byName.get(name);
     if (history === undefined) {
       // Copy: the caller's buffer may be a view into a larger request or record.
       history = { key: Buffer.from(key), generations: [] };
-      this.tree.set(history.key, history);
+      this.byName.set(name, history);
+      this.ordered.set(name, history);
     }
     return history;
   }

@@ -74,6 +74,11 @@ export const MetaKey = {
   finishedCompactRevision: 'finished_compact_revision',
   /** Opaque bytes the member may keep for its corruption checker (raw, any format). */
   consistentHashState: 'consistent_hash_state',
+  /**
+   * High-water mark, in 4 KiB pages, of the bbolt file etcd would have for this data
+   * (backend-size/): a restart keeps it, as etcd's file keeps its length.
+   */
+  backendPages: 'backend_pages',
 } as const;
 
 export type MetaKeyName = keyof typeof MetaKey;

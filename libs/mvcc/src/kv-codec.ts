@@ -69,6 +69,38 @@ export function decodeRecord(bytes: Buffer): HistoryRecord {
   return { kv, tombstone: (bytes[1]! & FLAG_TOMBSTONE) !== 0 };
 }
 
+/** A KeyValue's lengths and counters: what its encoded size depends on. */
+export interface KeyValueShape {
+  keyBytes: number;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  valueBytes: number;
+  lease: bigint;
+}
+
+/** Lengths and counters of a record, without copying or BigInt work (backend size model). */
+export interface RecordShape extends KeyValueShape {
+  tombstone: boolean;
+}
+
+export function recordShape(bytes: Buffer): RecordShape {
+  assert.ok(bytes.length >= HEADER_BYTES + FIXED_BYTES && bytes[0] === FORMAT, 'bad history record');
+  const keyBytes = bytes.readUInt32BE(2);
+  const at = HEADER_BYTES + keyBytes;
+  const u64 = (offset: number): number => bytes.readUInt32BE(at + offset) * 2 ** 32 + bytes.readUInt32BE(at + offset + 4);
+  const leaseZero = bytes.readUInt32BE(at + 24) === 0 && bytes.readUInt32BE(at + 28) === 0;
+  return {
+    tombstone: (bytes[1]! & FLAG_TOMBSTONE) !== 0,
+    keyBytes,
+    createRevision: u64(0),
+    modRevision: u64(8),
+    version: u64(16),
+    valueBytes: bytes.length - at - FIXED_BYTES,
+    lease: leaseZero ? 0n : bytes.readBigInt64BE(at + 24),
+  };
+}
+
 /** The KeyValue etcd reports for a delete event: key and deleting revision only. */
 export function tombstoneKv(key: Buffer, modRevision: number): KeyValue {
   return { key, createRevision: 0, modRevision, version: 0, value: Buffer.alloc(0), lease: 0n };

@@ -13,12 +13,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplyBatch, type ApplyMeta, type BatchCommit, type BatchHost, deferred } from './apply-batch';
+import { BackendSize } from './backend-size/backend-size';
 import { compactHistory, type PhysicalCompaction } from './compaction';
 import { recoverDefrag, rewriteDatabase } from './defrag';
 import { CompactedError, FutureRevisionError, StoreClosedError } from './errors';
 import { hashAllHistory, hashHistoryUpTo, ownKeyValue, readHistoryEvents, rebuildIndex } from './history';
 import { createKeyIndex, type KeyIndex } from './key-index';
-import { decodeU64, type KeySpace, KeySpaces, metaDbKey, type MetaKeyName } from './keyspaces';
+import { decodeU64, encodeU64, type KeySpace, KeySpaces, metaDbKey, type MetaKeyName } from './keyspaces';
 import { decodeRecord } from './kv-codec';
 import { blankValues, executeRange, planRange, type RangePlan, type ReadView } from './range';
 import type {
@@ -36,7 +37,7 @@ import type {
   TxnResponse,
 } from './requests';
 import { encodeRevision, type Revision } from './revision';
-import { Rocks } from './rocks';
+import { type BatchOp, Rocks } from './rocks';
 import { checkRangeRequest, DEFAULT_MAX_TXN_OPS } from './txn-check';
 import type {
   CommittedListener,
@@ -58,12 +59,19 @@ export interface StoreOptions {
    * record, and after a crash the member replays it from appliedIndex().
    */
   syncWrites?: boolean;
-  /** Deletes per write batch during physical compaction (default 1000). */
+  /** History records scanned per write batch of physical compaction (default 1000, as etcd's). */
   compactionBatchSize?: number;
   /** etcd's --max-txn-ops (default 128). */
   maxTxnOps?: number;
   /** The lessor's view; without it any lease ID is accepted and nothing is attached. */
   leases?: LeaseHooks;
+  /**
+   * etcd's --backend-batch-interval (ms, default 100): how long writes gather before the
+   * backend size model commits them (backend-size/backend-size.ts). 0 commits with every batch.
+   */
+  backendBatchIntervalMs?: number;
+  /** etcd's --backend-batch-limit (default 10,000 writes per backend commit). */
+  backendBatchLimit?: number;
 }
 
 /** Values are read from RocksDB in chunks of this many keys. */
@@ -88,6 +96,8 @@ export class MvccStore implements WatchSource, BatchHost {
   private compactionChain: Promise<void> = Promise.resolve();
   private failure: unknown = undefined;
   private closed = false;
+  /** etcd's bbolt file size for this data (set by recover()). */
+  private backendSize!: BackendSize;
 
   /** Reads in flight; defragment() waits for them and holds new ones at `readGate`. */
   private readers = 0;
@@ -279,25 +289,76 @@ export class MvccStore implements WatchSource, BatchHost {
     });
   }
 
-  // Size (for the quota alarm and endpoint status)
+  /**
+   * Makes every committed batch durable (batches are written without a sync: the member's raft
+   * WAL is the durable record). Blocks the thread for one RocksDB WAL fdatasync; call it
+   * before anything relies on the store alone, e.g. before a raft snapshot lets the WAL go.
+   */
+  syncToDisk(): void {
+    this.rocks.sync();
+  }
 
-  /** Bytes of the database directory on disk (all files: tables, logs, manifest). */
+  // Size (for the quota alarm and endpoint status)
+  //
+  // dbSizeBytes/dbSizeInUse are the sizes etcd 3.4 would report for the same data and
+  // history: a model of its bbolt file's page accounting (backend-size/), fed with every
+  // committed batch, compaction and defrag, so quotas and status figures carry over from
+  // etcd unchanged. They change when the model commits (every 100 ms of writes, as etcd's
+  // backend), are in memory and cost nothing to read. diskSizeBytes/diskLiveBytes are what
+  // RocksDB really uses on disk.
+
+  /** etcd's dbSize: the bbolt file's high-water mark (pages × 4 KiB). */
   dbSizeBytes(): number {
-    if (this.readGate !== undefined) return this.lastSizeBytes; // defragment() is swapping directories
+    return this.backendSize.size();
+  }
+
+  /** etcd's dbSizeInUse: dbSizeBytes minus bbolt's free pages. */
+  dbSizeInUse(): number {
+    return this.backendSize.sizeInUse();
+  }
+
+  /** Bytes of the RocksDB directory on disk (all files: tables, logs, manifest). */
+  diskSizeBytes(): number {
+    if (this.readGate !== undefined) return this.lastDiskBytes; // defragment() is swapping directories
     let total = 0;
     for (const name of readdirSync(this.rocks.location)) {
       const stats = statSync(join(this.rocks.location, name), { throwIfNoEntry: false });
       if (stats?.isFile() === true) total += stats.size;
     }
-    this.lastSizeBytes = total;
+    this.lastDiskBytes = total;
     return total;
   }
 
-  private lastSizeBytes = 0;
+  private lastDiskBytes = 0;
 
   /** RocksDB's estimate of live data (tables) plus memtables. */
-  dbSizeInUse(): number {
+  diskLiveBytes(): number {
     return this.rocks.numericProperty('rocksdb.estimate-live-data-size') + this.rocks.numericProperty('rocksdb.cur-size-all-mem-tables');
+  }
+
+  /** The op that persists the model's high-water mark (see MetaKey.backendPages). */
+  private backendPagesOp(): BatchOp {
+    this.persistedPages = this.backendSize.pageCount();
+    return { type: 'put', key: metaDbKey('backendPages'), value: encodeU64(this.persistedPages) };
+  }
+
+  /** The high-water mark last written to RocksDB (0 before the first write). */
+  private persistedPages = 0;
+
+  /**
+   * etcd's defrag as far as the reported sizes go: the bbolt model is rebuilt as etcd's
+   * defrag rewrites its file, RocksDB is left alone (defragment() also rewrites RocksDB).
+   * Waits for the open batch and running compactions, like etcd's defrag.
+   */
+  async defragmentBackendSize(): Promise<void> {
+    const release = await this.acquireTurn();
+    try {
+      await this.compactionChain;
+      this.backendSize.defragment();
+      await this.rocks.write([this.backendPagesOp()], this.options.syncWrites === true);
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -313,6 +374,8 @@ export class MvccStore implements WatchSource, BatchHost {
       await this.compactionChain;
       if (this.readers > 0) await new Promise<void>((resolve) => (this.readersIdle = resolve));
       this.rocks = await rewriteDatabase(this.rocks, this.rocks.location);
+      this.backendSize.defragment();
+      await this.rocks.write([this.backendPagesOp()], this.options.syncWrites === true);
     } catch (error) {
       this.failure ??= error;
       throw error;
@@ -335,6 +398,10 @@ export class MvccStore implements WatchSource, BatchHost {
     // Wait for a commit in flight; a batch that is open but not committing is abandoned
     // (its commit will fail with StoreClosedError and nothing of it reaches disk).
     if (this.releaseTurn === undefined) await this.batchTurn;
+    if (this.failure === undefined) {
+      this.backendSize.close();
+      await this.rocks.write([this.backendPagesOp()], this.options.syncWrites === true);
+    }
     await this.rocks.close();
   }
 
@@ -361,7 +428,12 @@ export class MvccStore implements WatchSource, BatchHost {
     this.assertUsable();
     const release = this.takeTurn();
     try {
-      if (commit.ops.length > 0) await this.rocks.write(commit.ops, this.options.syncWrites === true);
+      if (commit.ops.length > 0) {
+        // The mark as of the model's last commit, when it moved: a crash loses at most the
+        // growth of the last 100 ms.
+        if (this.backendSize.pageCount() !== this.persistedPages) commit.ops.push(this.backendPagesOp());
+        await this.rocks.write(commit.ops, this.options.syncWrites === true);
+      }
     } catch (error) {
       // The index already holds the batch: continuing would serve data RocksDB lacks.
       this.failure = error;
@@ -369,6 +441,7 @@ export class MvccStore implements WatchSource, BatchHost {
       release();
       throw error;
     }
+    this.backendSize.applyBatch(commit.ops);
     this.committedRevision = commit.revision;
     if (commit.meta !== undefined) this.applied = { appliedIndex: commit.meta.appliedIndex, term: commit.meta.term };
     for (const compaction of commit.compactions) this.scheduleCompaction(compaction.revision, compaction.physical);
@@ -462,7 +535,13 @@ export class MvccStore implements WatchSource, BatchHost {
   }
 
   private compactionJob(revision: number, keep: ReadonlySet<string>): PhysicalCompaction {
-    return { revision, keep, batchSize: this.options.compactionBatchSize ?? 1000, sync: this.options.syncWrites === true };
+    return {
+      revision,
+      keep,
+      batchSize: this.options.compactionBatchSize ?? 1000,
+      sync: this.options.syncWrites === true,
+      onWritten: (ops, last) => this.backendSize.applyCompaction(ops, last),
+    };
   }
 
   private async recover(): Promise<void> {
@@ -471,7 +550,16 @@ export class MvccStore implements WatchSource, BatchHost {
       return bytes === undefined ? 0 : decodeU64(bytes);
     };
     this.applied = { appliedIndex: await meta('appliedIndex'), term: await meta('term') };
-    const lastInHistory = await rebuildIndex(this.rocks, this.index);
+    const persistedPages = await meta('backendPages');
+    this.persistedPages = persistedPages;
+    // A store that never committed anything is new: it starts as etcd's fresh backend.
+    const sizeRebuild = persistedPages > 0 || !(await this.isEmpty()) ? BackendSize.rebuild(this.backendSizeOptions()) : undefined;
+    if (sizeRebuild !== undefined) {
+      for await (const [dbKey, value] of this.rocks.scan({ gte: Buffer.from([0]), lt: KeySpaces.history.bounds().gte })) sizeRebuild.addRecord(dbKey, value);
+      for await (const [dbKey, value] of this.rocks.scan({ gte: KeySpaces.history.bounds().lt, lt: Buffer.from([0xff]) })) sizeRebuild.addRecord(dbKey, value);
+    }
+    const lastInHistory = await rebuildIndex(this.rocks, this.index, sizeRebuild && ((key, bytes) => sizeRebuild.addHistory(key, bytes)));
+    this.backendSize = sizeRebuild?.finish(persistedPages) ?? BackendSize.fresh(this.backendSizeOptions());
     const scheduled = await meta('scheduledCompactRevision');
     const finished = await meta('finishedCompactRevision');
     this.committedRevision = Math.max(emptyStoreRevision, lastInHistory, await meta('currentRevision'), scheduled);
@@ -485,6 +573,16 @@ export class MvccStore implements WatchSource, BatchHost {
       }
     }
     this.attachLeases();
+  }
+
+  private async isEmpty(): Promise<boolean> {
+    for await (const _ of this.rocks.scan({ gte: Buffer.from([0]), lt: Buffer.from([0xff]), keysOnly: true })) return false;
+    return true;
+  }
+
+  private backendSizeOptions(): { batchIntervalMs?: number; batchLimit?: number } {
+    const { backendBatchIntervalMs: batchIntervalMs, backendBatchLimit: batchLimit } = this.options;
+    return { ...(batchIntervalMs !== undefined && { batchIntervalMs }), ...(batchLimit !== undefined && { batchLimit }) };
   }
 
   /** Tells the lessor which live keys carry which lease (it keeps that only in memory). */

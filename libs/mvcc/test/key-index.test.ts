@@ -1,4 +1,5 @@
 // The worked example from key-index.ts, step by step, plus the rebuild path.
+import fc from 'fast-check';
 import { createKeyIndex, type KeyIndex } from '../src';
 
 const foo = Buffer.from('foo');
@@ -82,4 +83,57 @@ test('visit walks keys in order within the interval', () => {
   expect(keys('a', 'b')).toEqual(['a', 'ab']);
   expect(keys('ab', null)).toEqual(['ab', 'b', 'c']);
   expect(keys('b', undefined)).toEqual(['b']);
+});
+
+// The index names keys by latin1 strings; these check that nothing about a key's bytes is
+// lost or reordered by that: bytes above 0x7f, zero bytes, prefixes.
+const hex = (key: Buffer) => key.toString('hex');
+
+function visitedKeys(index: KeyIndex, start: Buffer, end: Buffer | null): string[] {
+  const seen: string[] = [];
+  index.visit({ start, end }, Number.MAX_SAFE_INTEGER, (v) => void seen.push(hex(v.key)));
+  return seen;
+}
+
+test('keys are ordered and told apart by their bytes, including bytes above 0x7f', () => {
+  const index = createKeyIndex();
+  const raw = [[0xff], [0x80], [0x7f], [0x00], [], [0xff, 0x00], [0xc3, 0xa9], [0xe9]].map((bytes) => Buffer.from(bytes));
+  for (const [i, key] of raw.entries()) index.put(key, rev(i + 1), BigInt(i));
+  expect(index.keyCount()).toBe(raw.length);
+  expect(visitedKeys(index, Buffer.alloc(0), null)).toEqual([...raw].sort(Buffer.compare).map(hex));
+  expect(visitedKeys(index, Buffer.from([0x80]), Buffer.from([0xff]))).toEqual(['80', 'c3a9', 'e9']);
+  // é as UTF-8 (c3 a9) and as latin1 (e9) are different keys.
+  expect(index.get(Buffer.from([0xe9]), 100)?.lease).toBe(7n);
+  expect(index.get(Buffer.from([0xc3, 0xa9]), 100)?.lease).toBe(6n);
+});
+
+test('visit and get agree with a byte-ordered model on random binary keys', () => {
+  const key = fc.uint8Array({ maxLength: 4 }).map((bytes) => Buffer.from(bytes));
+  fc.assert(
+    fc.property(fc.array(key, { maxLength: 40 }), key, fc.option(key, { nil: null }), (keys, start, end) => {
+      const index = createKeyIndex();
+      keys.forEach((k, i) => index.put(k, rev(i + 1), 0n));
+      const distinct = [...new Set(keys.map(hex))].map((h) => Buffer.from(h, 'hex')).sort(Buffer.compare);
+      const expected = distinct.filter((k) => Buffer.compare(k, start) >= 0 && (end === null || Buffer.compare(k, end) < 0)).map(hex);
+      expect(visitedKeys(index, start, end)).toEqual(expected);
+      expect(index.keyCount()).toBe(distinct.length);
+      for (const k of distinct) expect(index.get(k, keys.length)).toBeDefined();
+    }),
+  );
+});
+
+test('compaction removes emptied keys from point reads and from walks alike', () => {
+  const index = createKeyIndex();
+  const [a, b, c] = ['a', 'b', 'c'].map((k) => Buffer.from(k)) as [Buffer, Buffer, Buffer];
+  index.put(a, rev(1), 0n);
+  index.put(b, rev(2), 0n);
+  index.tombstone(b, rev(3));
+  index.put(c, rev(4), 0n);
+  index.compact(3);
+  expect(index.get(b, 10)).toBeUndefined();
+  expect(visitedKeys(index, Buffer.alloc(0), null)).toEqual([hex(a), hex(c)]);
+  // The key comes back as a new generation, visible to both.
+  index.put(b, rev(5), 0n);
+  expect(index.get(b, 10)).toMatchObject({ version: 1, createRevision: 5 });
+  expect(visitedKeys(index, Buffer.alloc(0), null)).toEqual([hex(a), hex(b), hex(c)]);
 });

@@ -105,13 +105,13 @@ test('raw key spaces: written atomically with a batch, read back by key and by s
   expect(s((await reopened.getRaw(KeySpaces.members, encodeId(0xffff_ffff_ffff_fffen)))!)).toBe('member');
 });
 
-test('size accounting reports the files on disk', async () => {
+test('disk size accounting reports the files on disk', async () => {
   const store = await temps.open();
-  const before = store.dbSizeBytes();
+  const before = store.diskSizeBytes();
   expect(before).toBeGreaterThan(0);
   const batch = await store.beginBatch();
   for (let i = 0; i < 200; i++) await batch.put({ key: b(`key-${i}`), value: Buffer.alloc(1000, i) });
   await batch.commit();
-  expect(store.dbSizeBytes()).toBeGreaterThan(before);
-  expect(store.dbSizeInUse()).toBeGreaterThan(0);
+  expect(store.diskSizeBytes()).toBeGreaterThan(before);
+  expect(store.diskLiveBytes()).toBeGreaterThan(0);
 });

@@ -20,11 +20,11 @@ test('defragment shrinks the files to the live data and keeps every live key', a
   await store.deleteRange({ key: b('key-1'), rangeEnd: b('key-9') });
   await store.put({ key: b('keep'), value: b('me') });
   await (await store.compact(store.currentRevision())).physical;
-  const before = store.dbSizeBytes();
+  const before = store.diskSizeBytes();
   const reading = store.range({ key: b('keep') });
   await store.defragment();
   expect((await reading).kvs.map((kv) => s(kv.value))).toEqual(['me']);
-  expect(store.dbSizeBytes()).toBeLessThan(before);
+  expect(store.diskSizeBytes()).toBeLessThan(before);
   const live = await store.range({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), countOnly: true });
   expect(live.count).toBe(1 + 1 + 11); // key-0, key-9, key-90..key-99 survive; plus keep
   await store.put({ key: b('after'), value: b('defrag') });

@@ -8,7 +8,7 @@
  *   const { wal, metadata, hardState, entries } = await Wal.open(dir, { fromSnapshot });
  *   // read-only, from any index (tools, WAL shipping, serving a lagging follower):
  *   const { entries: tail } = await Wal.readFrom(dir, 1234);
- *   await wal.append(ready.hardState, ready.entries); // durable; concurrent calls share one fdatasync
+ *   await wal.append(ready.hardState, ready.entries); // durable; concurrent calls share one disk flush
  *   await wal.save(hs, entries); await wal.sync();     // or: write now, sync later
  *   await wal.saveSnapshotMarker({ index, term });     // after the snapshot itself is durable
  *   await wal.releaseTo(snapshotIndex);                 // drop segments the snapshot covers

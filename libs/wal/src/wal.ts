@@ -1,10 +1,11 @@
 // The write-ahead log: create/open, appends with group commit, snapshot markers, release.
 //
 // Group commit: every call queues a request; one flush at a time takes the whole queue,
-// encodes it into one buffer, writes it with one write() call and, if any request in it
-// asked for durability, issues one fdatasync for all of them. Requests that arrive while a
+// encodes it into one buffer and writes it with one write() call. If any request in it asked
+// for durability, that write is an O_DSYNC write (durable when it completes, one thread-pool
+// operation; see segment-writer.ts), shared by all of them. Requests that arrive while a
 // flush is in progress form the next batch — so under load the batch size grows by itself
-// to whatever accumulates during one write + fsync.
+// to whatever accumulates during one durable write.
 import path from 'node:path';
 import { WalFailedError, walAssert } from './errors';
 import { DEFAULT_SEGMENT_BYTES, ENTRY_FIXED_BODY_BYTES, RECORD_BODY_BYTES_MAX } from './format';
@@ -12,7 +13,7 @@ import { FrameEncoder } from './frame-encoder';
 import { nodeFileSystem, type WalFileSystem } from './fs';
 import { replay, replayFromIndex } from './replay';
 import { listSegments, segmentFileName, segmentPath, TEMP_SUFFIX, type SegmentName } from './segments';
-import { SegmentWriter, createSegmentFile, encodeSegmentStart } from './segment-writer';
+import { SegmentWriter, createSegmentFile, encodeSegmentStart, type DurableVia } from './segment-writer';
 import {
   EMPTY_HARD_STATE,
   isEmptyHardState,
@@ -28,7 +29,10 @@ export interface WalOptions {
   /** Bytes of queued, not yet written requests beyond which callers wait (backpressure). */
   queuedBytesMax?: number;
   fs?: WalFileSystem;
-  /** Called with the duration of every fdatasync (e.g. for etcd_disk_wal_fsync_duration_seconds). */
+  /**
+   * Called with the duration of every operation that made WAL data durable — an fdatasync, or
+   * an O_DSYNC write, which includes its flush (e.g. for etcd_disk_wal_fsync_duration_seconds).
+   */
   onFsync?: (durationSeconds: number) => void;
 }
 
@@ -50,8 +54,10 @@ export interface OpenResult {
 export interface WalCounters {
   /** write() calls issued for batches. */
   writes: number;
-  /** fdatasync calls (batches and cuts). */
+  /** Disk flushes for batches and cuts: fdatasync calls plus O_DSYNC writes (each flushes once). */
   syncs: number;
+  /** Of `syncs`, the batches made durable by their own O_DSYNC write (no separate fdatasync). */
+  dsyncWrites: number;
   /** Requests (save/append/sync/marker calls) completed. */
   requests: number;
   cuts: number;
@@ -75,7 +81,7 @@ export function walDirOf(dataDir: string): string {
 }
 
 export class Wal {
-  readonly counters: WalCounters = { writes: 0, syncs: 0, requests: 0, cuts: 0 };
+  readonly counters: WalCounters = { writes: 0, syncs: 0, dsyncWrites: 0, requests: 0, cuts: 0 };
   private queue: Request[] = [];
   private queuedBytes = 0;
   private flushing = false;
@@ -115,9 +121,10 @@ export class Wal {
     const file = await createSegmentFile({ fs, segmentBytes }, temp, first.fileName, header);
     await fs.rename(temp, dir);
     await fs.syncDir(path.dirname(dir));
-    const writer = new SegmentWriter(
+    const writer = await SegmentWriter.start(
       { fs, dir, segmentBytes, metadata, onFsync: options.onFsync },
-      { segments: [first], file, offset: header.length, lastCrc: header.lastCrc },
+      // createSegmentFile synced the header records
+      { segments: [first], file, offset: header.length, syncedOffset: header.length, lastCrc: header.lastCrc },
     );
     return new Wal(writer, { ...EMPTY_HARD_STATE }, 0, options);
   }
@@ -142,17 +149,18 @@ export class Wal {
     const file = await fs.open(segmentPath(dir, segment), 'r+');
     try {
       if (scan.tornTail) await file.truncate(scan.validEnd); // re-zeroes whatever the torn write left
-      if (scan.tornTail || fileBytes < segmentBytes) {
-        await file.truncate(Math.max(scan.validEnd, segmentBytes));
-        await file.datasync();
-      }
+      if (scan.tornTail || fileBytes < segmentBytes) await file.truncate(Math.max(scan.validEnd, segmentBytes));
+      // Always: what was read may still be only in the page cache (the previous process was
+      // killed after a non-durable save()), and durable writes flush only their own range
+      // from here on, so the segment writer must start with everything read made durable.
+      await file.datasync();
     } catch (err) {
       await file.close();
       throw err;
     }
-    const writer = new SegmentWriter(
+    const writer = await SegmentWriter.start(
       { fs, dir, segmentBytes, metadata: state.metadata, onFsync: options.onFsync },
-      { segments: [...segments], file, offset: scan.validEnd, lastCrc: state.last.lastCrc },
+      { segments: [...segments], file, offset: scan.validEnd, syncedOffset: scan.validEnd, lastCrc: state.last.lastCrc },
     );
     const wal = new Wal(writer, state.hardState, state.lastIndex, options);
     const repairedTail = scan.tornTail ? { file: segment.fileName, ...scan.tornTail } : undefined;
@@ -189,7 +197,7 @@ export class Wal {
     return this.enqueue(entries, hardState ?? undefined, undefined, false);
   }
 
-  /** As save(), but resolves only after an fdatasync covering it (shared with concurrent callers). */
+  /** As save(), but resolves only once it is on stable storage (one disk flush shared with concurrent callers). */
   append(hardState: HardState | null | undefined, entries: readonly WalEntry[] = []): Promise<void> {
     return this.enqueue(entries, hardState ?? undefined, undefined, true);
   }
@@ -219,13 +227,16 @@ export class Wal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true; // from here on new calls fail, so the final sync is the last request
-    if (this.failure === undefined) {
-      await new Promise<void>((resolve, reject) =>
-        this.submit({ entries: [], hardState: undefined, snapshot: undefined, durable: true, resolve, reject }, 0),
-      );
+    try {
+      if (this.failure === undefined) {
+        await new Promise<void>((resolve, reject) =>
+          this.submit({ entries: [], hardState: undefined, snapshot: undefined, durable: true, resolve, reject }, 0),
+        );
+      }
+    } finally {
+      // After a failure (earlier or in the final sync) the files are closed too.
+      await this.writer.close();
     }
-    // After a failure the handle is closed too; the failure was already reported to callers.
-    await this.writer.close();
   }
 
   private enqueue(
@@ -296,16 +307,22 @@ export class Wal {
     const encoder = this.encoder;
     encoder.reset();
     for (const request of batch) this.encodeRequest(request);
+    const durable = batch.some((r) => r.durable);
+    // A cut syncs the segment anyway (after trimming it), so the batch before a cut need not.
+    const cutFollows = this.writer.needsCutAfter(encoder.length);
+    let via: DurableVia = 'none';
     if (encoder.length > 0) {
-      await this.writer.write(encoder.bytes(), encoder.lastCrc);
+      via = await this.writer.write(encoder.bytes(), encoder.lastCrc, durable && !cutFollows);
       this.counters.writes++;
+    } else if (durable && !cutFollows) {
+      via = await this.writer.sync();
     }
-    if (this.writer.needsCut()) {
+    if (via !== 'none') this.counters.syncs++;
+    if (via === 'dsync-write') this.counters.dsyncWrites++;
+    if (cutFollows) {
+      walAssert(this.writer.needsCut(), 'the cut predicted before the write is due');
       await this.writer.cut({ lastIndex: this.lastIndex, hardState: this.hardState });
       this.counters.cuts++;
-      this.counters.syncs++;
-    } else if (batch.some((r) => r.durable)) {
-      await this.writer.datasync();
       this.counters.syncs++;
     }
   }

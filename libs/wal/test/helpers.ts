@@ -33,21 +33,29 @@ export function indexes(entries: readonly WalEntry[]): number[] {
  */
 export const unsyncedFs: WalFileSystem = {
   ...nodeFileSystem,
-  open: async (path, flags) => {
-    const file = await nodeFileSystem.open(path, flags);
-    return {
-      write: (buffer, offset, length, position) => file.write(buffer, offset, length, position),
-      datasync: async () => undefined,
-      truncate: (length) => file.truncate(length),
-      close: () => file.close(),
-    };
-  },
+  open: async (path, flags) => withoutSyncs(await nodeFileSystem.open(path, flags)),
+  openDataSync: async (path) => withoutSyncs(await nodeFileSystem.open(path, 'r+')),
   syncDir: async () => undefined,
 };
 
+function withoutSyncs(file: WalFile): WalFile {
+  return {
+    write: (buffer, offset, length, position) => file.write(buffer, offset, length, position),
+    writeSync: (buffer, offset, length, position) => file.writeSync(buffer, offset, length, position),
+    datasync: async () => undefined,
+    truncate: (length) => file.truncate(length),
+    close: () => file.close(),
+  };
+}
+
 export interface CountingFs extends WalFileSystem {
   datasyncs: number;
+  /** All write calls, O_DSYNC ones included. */
   writes: number;
+  /** Write calls on O_DSYNC files: each is also a disk flush. */
+  dsyncWrites: number;
+  /** Disk flushes: datasync calls plus O_DSYNC writes. */
+  readonly flushes: number;
 }
 
 /** Delegates to node's fs and counts datasync and write calls on every file it opens. */
@@ -56,16 +64,27 @@ export function countingFs(): CountingFs {
     ...nodeFileSystem,
     datasyncs: 0,
     writes: 0,
-    open: async (path, flags) => wrapFile(await nodeFileSystem.open(path, flags), counting),
+    dsyncWrites: 0,
+    get flushes() {
+      return this.datasyncs + this.dsyncWrites;
+    },
+    open: async (path, flags) => wrapFile(await nodeFileSystem.open(path, flags), counting, false),
+    openDataSync: async (path) => wrapFile(await nodeFileSystem.openDataSync(path), counting, true),
   };
   return counting;
 }
 
-function wrapFile(file: WalFile, counts: { datasyncs: number; writes: number }): WalFile {
+function wrapFile(file: WalFile, counts: { datasyncs: number; writes: number; dsyncWrites: number }, dsync: boolean): WalFile {
   return {
     write: (buffer, offset, length, position) => {
       counts.writes++;
+      if (dsync) counts.dsyncWrites++;
       return file.write(buffer, offset, length, position);
+    },
+    writeSync: (buffer, offset, length, position) => {
+      if (dsync) throw new Error('writeSync on an O_DSYNC file would block the event loop for a disk flush');
+      counts.writes++;
+      return file.writeSync(buffer, offset, length, position);
     },
     datasync: async () => {
       await file.datasync();
@@ -89,30 +108,32 @@ export function crashingFs(budgetBytes: number, base: WalFileSystem = nodeFileSy
     throw new Error('simulated crash');
   };
   const guard = <T>(op: () => Promise<T>): Promise<T> => (state.crashed ? Promise.reject(new Error('simulated crash')) : op());
+  /** Writes what the budget allows; returns the bytes written, or throws after the power fails. */
+  const budgetedWrite = (file: WalFile, buffer: Uint8Array, offset: number, length: number, position: number): number => {
+    if (state.crashed) dead();
+    if (length <= remaining) {
+      remaining -= length;
+      return file.writeSync(buffer, offset, length, position);
+    }
+    const persistedEnd = Math.floor((position + remaining) / 512) * 512;
+    if (persistedEnd > position) file.writeSync(buffer, offset, persistedEnd - position, position);
+    state.crashed = true;
+    return dead();
+  };
+  const crashable = (file: WalFile): WalFile => ({
+    write: async (buffer, offset, length, position) => ({ bytesWritten: budgetedWrite(file, buffer, offset, length, position) }),
+    writeSync: (buffer, offset, length, position) => budgetedWrite(file, buffer, offset, length, position),
+    datasync: () => guard(() => file.datasync()),
+    truncate: (length) => guard(() => file.truncate(length)),
+    close: () => file.close(),
+  });
   const fs: WalFileSystem & { crashed: boolean } = {
     ...base,
     get crashed() {
       return state.crashed;
     },
-    open: async (path, flags) => {
-      const file = await guard(() => base.open(path, flags));
-      return {
-        write: async (buffer, offset, length, position) => {
-          if (state.crashed) dead();
-          if (length <= remaining) {
-            remaining -= length;
-            return file.write(buffer, offset, length, position);
-          }
-          const persistedEnd = Math.floor((position + remaining) / 512) * 512;
-          if (persistedEnd > position) await file.write(buffer, offset, persistedEnd - position, position);
-          state.crashed = true;
-          return dead();
-        },
-        datasync: () => guard(() => file.datasync()),
-        truncate: (length) => guard(() => file.truncate(length)),
-        close: () => file.close(),
-      };
-    },
+    open: async (path, flags) => crashable(await guard(() => base.open(path, flags))),
+    openDataSync: async (path) => crashable(await guard(() => base.openDataSync(path))),
     rename: (a, b) => guard(() => base.rename(a, b)),
     unlink: (p) => guard(() => base.unlink(p)),
     syncDir: (d) => guard(() => base.syncDir(d)),

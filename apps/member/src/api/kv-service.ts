@@ -8,6 +8,7 @@ import { checkDelete, checkPut, checkRange, checkTxn } from './kv-validate';
 import { toClientError } from './errors';
 import type { Proposer } from '../server/proposer';
 import type { CompactionOutcome } from '../apply/appliers';
+import { putCost, txnCost } from '../apply/quota';
 
 export interface KvServiceDeps {
   proposer: Pick<Proposer, 'propose'>;
@@ -17,17 +18,8 @@ export interface KvServiceDeps {
   readRange(request: etcdserverpb.RangeRequest): Promise<etcdserverpb.RangeResponse>;
   header: HeaderFn;
   txnOpsMax: number;
-  /** Refuses writes that would exceed the backend quota. */
-  quota?: { check(bytes: number): void };
-}
-
-function txnPutBytes(txn: etcdserverpb.TxnRequest): number {
-  let bytes = 0;
-  for (const op of [...txn.success, ...txn.failure]) {
-    if (op.request?.$case === 'requestPut') bytes += op.request.value.key.length + op.request.value.value.length;
-    if (op.request?.$case === 'requestTxn') bytes += txnPutBytes(op.request.value);
-  }
-  return bytes;
+  /** Refuses writes that would exceed the backend quota (cost as etcd's, see apply/quota.ts). */
+  quota?: { check(cost: number): void };
 }
 
 async function clientErrors<T>(work: () => Promise<T>): Promise<T> {
@@ -48,8 +40,9 @@ export function kvHandlers(deps: KvServiceDeps): ServiceHandlers<typeof KVServic
       }),
     put: (request) =>
       clientErrors(async () => {
+        // etcd's quota interceptor runs before the request is validated.
+        deps.quota?.check(putCost(request));
         checkPut(request);
-        deps.quota?.check(request.key.length + request.value.length);
         const response = await deps.proposer.propose<etcdserverpb.PutResponse>({ $case: 'put', value: request });
         return stampHeader(response, deps.header);
       }),
@@ -64,9 +57,8 @@ export function kvHandlers(deps: KvServiceDeps): ServiceHandlers<typeof KVServic
       }),
     txn: (request) =>
       clientErrors(async () => {
+        deps.quota?.check(txnCost(request));
         checkTxn(request, deps.txnOpsMax);
-        const putBytes = txnPutBytes(request);
-        if (putBytes > 0) deps.quota?.check(putBytes);
         const response = await deps.proposer.propose<etcdserverpb.TxnResponse>({ $case: 'txn', value: request });
         return stampHeader(response, deps.header);
       }),

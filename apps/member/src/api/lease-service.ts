@@ -9,6 +9,7 @@ import { etcdError } from './errors';
 import { LEASE_TTL_MAX_SECONDS, type Lessor } from '../lease/lessor';
 import type { Proposer } from '../server/proposer';
 import type { LeaderForwarder } from '../lease/leader-forward';
+import { LEASE_GRANT_COST } from '../apply/quota';
 
 export interface LeaseServiceDeps {
   proposer: Pick<Proposer, 'propose'>;
@@ -19,6 +20,8 @@ export interface LeaseServiceDeps {
   waitApplied(): Promise<void>;
   /** Sends renewals and time-to-live queries to the leader when this member is not it. */
   forwarder: Pick<LeaderForwarder, 'renew' | 'timeToLive'>;
+  /** Refuses grants when the backend quota is exhausted (etcd's cost: 64 bytes). */
+  quota?: { check(cost: number): void };
 }
 
 /** A random positive int64 lease ID (never 0, which means "no lease"). */
@@ -40,6 +43,7 @@ export function leaseHandlers(deps: LeaseServiceDeps): ServiceHandlers<typeof Le
 
   return {
     leaseGrant: async (request) => {
+      deps.quota?.check(LEASE_GRANT_COST);
       if (request.TTL > BigInt(LEASE_TTL_MAX_SECONDS)) throw etcdError('LeaseTTLTooLarge');
       const id = request.ID === 0n ? randomLeaseId() : request.ID;
       const response = await deps.proposer.propose<etcdserverpb.LeaseGrantResponse>({

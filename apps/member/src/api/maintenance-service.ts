@@ -1,6 +1,7 @@
 // The etcdserverpb.Maintenance service: status, alarms, hashes, defragment, snapshot and
 // leader transfer.
 import { createHash } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
 import { etcdserverpb } from '@keel/proto';
 import type { ServiceHandlers, StreamCall } from '../rpc/types';
 import type { MaintenanceService } from './services';
@@ -8,12 +9,14 @@ import type { HeaderFn } from './header';
 import { etcdError, toClientError } from './errors';
 import type { Proposer } from '../server/proposer';
 import type { AlarmSet } from '../apply/alarms';
+import type { SnapshotFile } from '../snapshot/snapshot-files';
 
 /** etcd's server version, reported by Status. */
 export const SERVER_VERSION = '3.4.23';
 /** etcdctl checks a snapshot stream is a multiple of this size plus a SHA-256. */
 const SNAPSHOT_PAGE_BYTES = 512;
 const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
+const SHA256_BYTES = 32;
 
 export interface RaftView {
   memberId(): bigint;
@@ -30,7 +33,7 @@ export interface BackendView {
   hash(): Promise<number>;
   hashKv(revision: number): Promise<{ hash: number; revision: number; compactRevision: number }>;
   defragment(): Promise<void>;
-  /** A consistent image of the whole database (Keel's snapshot format), with its revision. */
+  /** A consistent image of the whole database in Keel's own format (raft snapshots to peers). */
   snapshotImage(): Promise<{ image: Buffer; revision: number }>;
 }
 
@@ -42,15 +45,11 @@ export interface MaintenanceDeps {
   alarms: AlarmSet;
   /** Asks raft to hand leadership to target; resolves when it has moved. */
   moveLeader(target: bigint): Promise<void>;
-}
-
-/** Pads to whole 512-byte pages and appends the SHA-256 of what precedes it. */
-export function sealSnapshot(image: Buffer): Buffer {
-  const paddedLength = Math.ceil(image.length / SNAPSHOT_PAGE_BYTES) * SNAPSHOT_PAGE_BYTES;
-  const body = Buffer.alloc(Math.max(paddedLength, SNAPSHOT_PAGE_BYTES));
-  image.copy(body);
-  const digest = createHash('sha256').update(body).digest();
-  return Buffer.concat([body, digest]);
+  /**
+   * Writes the whole state as an etcd backend (bbolt) file for Snapshot to stream, as etcd
+   * streams its database; the handler deletes it afterwards.
+   */
+  snapshotFile(): Promise<SnapshotFile>;
 }
 
 function alarmName(alarm: etcdserverpb.AlarmType): string {
@@ -103,27 +102,12 @@ export function maintenanceHandlers(deps: MaintenanceDeps): ServiceHandlers<type
       }
     },
     snapshot: async (call: StreamCall<etcdserverpb.SnapshotRequest, etcdserverpb.SnapshotResponse>) => {
-      const { image, revision } = await backend.snapshotImage();
-      const sealed = sealSnapshot(image);
-      const header = deps.header(revision);
-      // One drain listener for the whole stream; each wait parks its resolver here.
-      let drained: (() => void) | undefined;
-      call.onDrain(() => {
-        const resume = drained;
-        drained = undefined;
-        resume?.();
-      });
-      for (let offset = 0; offset < sealed.length && !call.ended; offset += SNAPSHOT_CHUNK_BYTES) {
-        const blob = sealed.subarray(offset, offset + SNAPSHOT_CHUNK_BYTES);
-        const remainingBytes = BigInt(sealed.length - offset - blob.length);
-        if (!call.write({ header, remainingBytes, blob, version: SERVER_VERSION })) {
-          await new Promise<void>((resolve) => {
-            drained = resolve;
-            call.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-        }
+      const file = await deps.snapshotFile();
+      try {
+        await streamSnapshot(call, deps.header(file.revision), file.bytes + SHA256_BYTES, sealedFileChunks(file));
+      } finally {
+        await rm(file.path, { force: true });
       }
-      call.end();
     },
     moveLeader: async (request) => {
       if (raft.leaderId() !== raft.memberId()) throw etcdError('NotLeader');
@@ -131,4 +115,61 @@ export function maintenanceHandlers(deps: MaintenanceDeps): ServiceHandlers<type
       return { header: deps.header() };
     },
   };
+}
+
+/**
+ * The file, then its SHA-256, read a chunk at a time (a snapshot of any size streams in
+ * bounded memory). A bbolt file is whole 4096-byte pages, so it needs no padding to 512.
+ */
+async function* sealedFileChunks(file: SnapshotFile): AsyncGenerator<Buffer> {
+  if (file.bytes % SNAPSHOT_PAGE_BYTES !== 0) throw new Error(`snapshot file is not whole ${SNAPSHOT_PAGE_BYTES}-byte pages`);
+  const hash = createHash('sha256');
+  const handle = await open(file.path, 'r');
+  try {
+    for (let position = 0; position < file.bytes; ) {
+      const chunk = Buffer.alloc(Math.min(SNAPSHOT_CHUNK_BYTES, file.bytes - position));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead !== chunk.length) throw new Error('snapshot file shrank while streaming');
+      hash.update(chunk);
+      position += bytesRead;
+      yield chunk;
+    }
+  } finally {
+    await handle.close();
+  }
+  yield hash.digest();
+}
+
+async function streamSnapshot(
+  call: StreamCall<etcdserverpb.SnapshotRequest, etcdserverpb.SnapshotResponse>,
+  header: etcdserverpb.ResponseHeader,
+  totalBytes: number,
+  chunks: AsyncIterable<Buffer>,
+): Promise<void> {
+  // One drain listener for the whole stream; each wait parks its resolver here.
+  let drained: (() => void) | undefined;
+  call.onDrain(() => {
+    const resume = drained;
+    drained = undefined;
+    resume?.();
+  });
+  let sent = 0;
+  for await (const blob of chunks) {
+    if (call.ended || call.signal.aborted) break;
+    sent += blob.length;
+    const remainingBytes = BigInt(totalBytes - sent);
+    if (!call.write({ header, remainingBytes, blob, version: SERVER_VERSION })) {
+      await new Promise<void>((resolve) => {
+        if (call.signal.aborted) return resolve();
+        // A multi-GiB stream waits thousands of times: each wait removes its abort listener.
+        const onAbort = (): void => resolve();
+        call.signal.addEventListener('abort', onAbort, { once: true });
+        drained = () => {
+          call.signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+      });
+    }
+  }
+  call.end();
 }

@@ -1,6 +1,12 @@
-// Backend quota (--quota-backend-bytes): a write that would push the database past the quota
-// is refused with NOSPACE and raises the NOSPACE alarm cluster-wide (through raft); while the
-// alarm is active the apply chain refuses every write that could grow the database.
+// Backend quota (--quota-backend-bytes), etcd 3.4's rule (etcdserver/quota.go): a request is
+// let through when it writes nothing, or when size + cost < quota, where size is the backend
+// size etcd would report (the store's bbolt model: in memory, current as of the backend's last
+// commit) and cost is etcd's estimate of what the request adds:
+//   put        256 + len(key) + len(value)
+//   txn        the larger of the put costs of its success and failure branches (direct puts)
+//   lease grant 64
+// A refused request raises the NOSPACE alarm cluster-wide (through raft); while the alarm is
+// active the apply chain refuses every write that could grow the database.
 import type { Logger } from 'pino';
 import { etcdserverpb } from '@keel/proto';
 import type { AlarmSet } from './alarms';
@@ -9,37 +15,50 @@ import { etcdError } from '../api/errors';
 
 export interface QuotaDeps {
   quotaBytes: number;
+  /** The backend size etcd would report (cheap: read on every check). */
   dbSize(): number;
   alarms: AlarmSet;
   memberId: bigint;
   proposer: Pick<Proposer, 'propose'>;
   logger: Logger;
-  /** How often the on-disk size is re-measured. */
+  /** How often dbSize() is also called when idle (the caller refreshes its metrics there). */
   refreshMs?: number;
 }
 
-/** etcd's estimate of per-key overhead in the backend beyond key and value bytes. */
-const PER_WRITE_OVERHEAD_BYTES = 256;
+/** etcd's estimate of a key's metadata in the backend (kvOverhead). */
+export const PUT_OVERHEAD_BYTES = 256;
+/** etcd's cost of a lease grant (leaseOverhead). */
+export const LEASE_GRANT_COST = 64;
+
+export function putCost(put: etcdserverpb.PutRequest): number {
+  return PUT_OVERHEAD_BYTES + put.key.length + put.value.length;
+}
+
+/** etcd's costTxn: puts directly in each branch count, nested txns do not. */
+export function txnCost(txn: etcdserverpb.TxnRequest): number {
+  const branchCost = (ops: readonly etcdserverpb.RequestOp[]): number =>
+    ops.reduce((sum, op) => sum + (op.request?.$case === 'requestPut' ? putCost(op.request.value) : 0), 0);
+  return Math.max(branchCost(txn.success), branchCost(txn.failure));
+}
 
 export interface QuotaGuard {
-  /** Throws NoSpace (and raises the alarm) when a write of `bytes` would exceed the quota. */
-  check(bytes: number): void;
+  /** Throws NoSpace (and raises the alarm) when a request of this cost does not fit. */
+  check(cost: number): void;
   stop(): void;
 }
 
 export function startQuotaGuard(deps: QuotaDeps): QuotaGuard {
-  let size = deps.dbSize();
   let raising = false;
   const timer = setInterval(() => {
     try {
-      size = deps.dbSize();
+      deps.dbSize();
     } catch {
-      // the directory may be mid-compaction; keep the last figure
+      // a failed store reports through its own paths
     }
   }, deps.refreshMs ?? 1000);
   timer.unref();
 
-  const raise = () => {
+  const raise = (size: number) => {
     if (raising || deps.alarms.has(etcdserverpb.AlarmType.NOSPACE)) return;
     raising = true;
     deps.logger.warn({ size, quota: deps.quotaBytes }, 'database space exceeded; raising NOSPACE alarm');
@@ -57,9 +76,11 @@ export function startQuotaGuard(deps: QuotaDeps): QuotaGuard {
   };
 
   return {
-    check(bytes) {
-      if (size + bytes + PER_WRITE_OVERHEAD_BYTES <= deps.quotaBytes) return;
-      raise();
+    check(cost) {
+      if (cost === 0) return; // requests that write nothing always pass
+      const size = deps.dbSize();
+      if (size + cost < deps.quotaBytes) return;
+      raise(size);
       throw etcdError('NoSpace');
     },
     stop: () => clearInterval(timer),

@@ -78,12 +78,26 @@ export function backendViewOf(store: MvccStore): BackendView {
     sizes: async () => ({ dbSize: store.dbSizeBytes(), dbSizeInUse: store.dbSizeInUse() }),
     hash: async () => (await store.hash()).hash,
     hashKv: (revision) => store.hashKV(revision),
-    // RocksDB reclaims space by its own background compaction; nothing to rewrite here.
-    defragment: async () => store.compactionsSettled(),
+    // RocksDB reclaims space by its own background compaction; nothing to rewrite here. The
+    // sizes reported as etcd's (quota, status) shrink as etcd's defrag would shrink its file.
+    defragment: async () => {
+      await store.compactionsSettled();
+      await store.defragmentBackendSize();
+    },
     snapshotImage: () => snapshotImage(store),
   };
 }
 
-export async function openStore(directory: string, options: { leases: LeaseHooks; maxTxnOps: number }): Promise<MvccStore> {
-  return MvccStore.open(directory, { leases: options.leases, maxTxnOps: options.maxTxnOps });
+/** Opens the member's store; a backend batch interval or limit of 0 (or absent) means etcd's default. */
+export async function openStore(
+  directory: string,
+  options: { leases: LeaseHooks; maxTxnOps: number; backendBatchIntervalMs?: number; backendBatchLimit?: number },
+): Promise<MvccStore> {
+  const { backendBatchIntervalMs, backendBatchLimit } = options;
+  return MvccStore.open(directory, {
+    leases: options.leases,
+    maxTxnOps: options.maxTxnOps,
+    ...(backendBatchIntervalMs !== undefined && backendBatchIntervalMs > 0 && { backendBatchIntervalMs }),
+    ...(backendBatchLimit !== undefined && backendBatchLimit > 0 && { backendBatchLimit }),
+  });
 }

@@ -7,7 +7,7 @@ import { encodeId } from '@keel/mvcc';
 import type { ConfChangeHandler } from '../apply/entry-applier';
 import type { StoreBatch } from '../apply/store-port';
 import type { ApplyOutcome } from '../server/proposer';
-import { decodeMember, encodeMember, type MemberInfo, type Membership } from './membership';
+import { decodeMember, encodeMember, removedMemberKey, type MemberInfo, type Membership } from './membership';
 
 export interface ConfChangeContext {
   requestId: bigint;
@@ -44,6 +44,7 @@ export function persistMember(batch: StoreBatch, membership: Membership, id: big
   const member = membership.get(id);
   if (member) batch.rawPut('members', encodeId(id), encodeMember(member));
   else batch.rawDelete('members', encodeId(id));
+  if (membership.isRemoved(id)) batch.rawPut('members', removedMemberKey(id), Buffer.alloc(0));
 }
 
 export function createConfChangeHandler(deps: ConfChangeDeps): ConfChangeHandler {

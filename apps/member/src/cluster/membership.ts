@@ -47,6 +47,27 @@ export interface MembershipSnapshot {
  */
 export const clusterVersionKey = Buffer.from('cluster_version');
 
+/**
+ * Key of a removed member's marker in the members key space: a fixed prefix and the 8-byte ID.
+ * Removed IDs must outlive restarts (as etcd's members_removed bucket does): a peer that forgot
+ * a removal would accept the removed member again instead of refusing it.
+ */
+const removedMemberPrefix = Buffer.from('removed/');
+
+export function removedMemberKey(id: bigint): Buffer {
+  const key = Buffer.alloc(removedMemberPrefix.length + 8);
+  removedMemberPrefix.copy(key);
+  key.writeBigUInt64BE(id, removedMemberPrefix.length);
+  return key;
+}
+
+/** The member ID of a removed-member marker key, or undefined for any other key. */
+export function removedMemberIdOf(key: Buffer): bigint | undefined {
+  if (key.length !== removedMemberPrefix.length + 8) return undefined;
+  if (!key.subarray(0, removedMemberPrefix.length).equals(removedMemberPrefix)) return undefined;
+  return key.readBigUInt64BE(removedMemberPrefix.length);
+}
+
 /** The cluster version a new leader proposes when none is set (the etcd API Keel serves). */
 export const servedClusterVersion = '3.4.0';
 
@@ -75,6 +96,12 @@ export class Membership {
   }
 
   remove(id: bigint): void {
+    this.members.delete(id);
+    this.removedIds.add(id);
+  }
+
+  /** Restores a removal recorded on disk (no member record remains for it). */
+  markRemoved(id: bigint): void {
     this.members.delete(id);
     this.removedIds.add(id);
   }
@@ -113,4 +140,16 @@ export class Membership {
     for (const m of snapshot.members) this.add({ ...m, id: BigInt(m.id) });
     for (const id of snapshot.removed) this.removedIds.add(BigInt(id));
   }
+}
+
+/** Rebuilds the member list from the members key space (member records, removal markers, cluster version). */
+export function loadMembership(clusterId: bigint, records: Iterable<{ key: Buffer; value: Buffer }>): Membership {
+  const membership = new Membership(clusterId);
+  for (const { key, value } of records) {
+    const removedId = removedMemberIdOf(key);
+    if (key.equals(clusterVersionKey)) membership.clusterVersion = value.toString();
+    else if (removedId !== undefined) membership.markRemoved(removedId);
+    else membership.add(decodeMember(value));
+  }
+  return membership;
 }

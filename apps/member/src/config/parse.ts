@@ -212,6 +212,8 @@ function buildConfig(v: RawValues, notices: string[]): MemberConfig {
     quotaBackendBytes: quota === 0 ? DEFAULT_QUOTA_BYTES : quota < 0 ? -1 : quota,
     maxRequestBytes: v.uint('max-request-bytes', 2 ** 32 - 1),
     maxTxnOps: v.uint('max-txn-ops', 2 ** 32 - 1),
+    backendBatchIntervalMs: v.durationMs('backend-batch-interval'),
+    backendBatchLimit: v.uint('backend-batch-limit'),
     maxConcurrentStreams: v.uint('max-concurrent-streams', 2 ** 32 - 1),
     autoCompactionMode,
     autoCompactionRetention,

@@ -60,6 +60,10 @@ export interface MemberConfig {
   readonly quotaBackendBytes: number;
   readonly maxRequestBytes: number;
   readonly maxTxnOps: number;
+  /** --backend-batch-interval in ms; 0 → etcd's default (100 ms). Drives the backend size model's commits. */
+  readonly backendBatchIntervalMs: number;
+  /** --backend-batch-limit; 0 → etcd's default (10,000 writes). */
+  readonly backendBatchLimit: number;
   readonly maxConcurrentStreams: number;
   readonly autoCompactionMode: AutoCompactionMode;
   /** Raw retention text: hours ("1", "0.5") or a duration ("30m") for periodic, a count for revision. "0" = off. */

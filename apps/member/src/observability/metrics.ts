@@ -8,6 +8,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallOutcome } from '../rpc/types';
+import { GrpcCallCounts } from './call-counts';
 
 /** etcd's disk latency buckets: 1 ms doubling 14 times (to ~8 s). */
 const DISK_BUCKETS_SECONDS = exponentialBuckets(0.001, 2, 14);
@@ -79,6 +80,8 @@ export interface MemberMetrics {
   // gRPC server (go-grpc-prometheus names)
   readonly grpcStarted: Counter<'grpc_type' | 'grpc_service' | 'grpc_method'>;
   readonly grpcHandled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
+  /** Finished calls counted in plain numbers, published into the four counters above on read. */
+  readonly grpcCalls: GrpcCallCounts;
 }
 
 export interface MetricsOptions {
@@ -94,6 +97,11 @@ export function createMetrics(options: MetricsOptions = {}): MemberMetrics {
     new Gauge<L>({ name, help, labelNames, registers });
   const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
     new Counter<L>({ name, help, labelNames, registers });
+  // Reading any of the per-call counters first publishes what was counted since the last read.
+  // (grpcCalls is made below, once the counters it publishes to exist; reads come later still.)
+  const publishCalls = (): void => grpcCalls.publish();
+  const callCounter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
+    new Counter<L>({ name, help, labelNames, registers, collect: publishCalls });
   const histogram = <L extends string = never>(
     name: string,
     help: string,
@@ -101,7 +109,7 @@ export function createMetrics(options: MetricsOptions = {}): MemberMetrics {
     labelNames: readonly L[] = [],
   ): Histogram<L> => new Histogram<L>({ name, help, buckets, labelNames, registers });
 
-  return {
+  const metrics = {
     registry,
     hasLeader: gauge('etcd_server_has_leader', 'Whether a leader exists: 1 yes, 0 no.'),
     isLeader: gauge('etcd_server_is_leader', 'Whether this member is the leader: 1 yes, 0 no.'),
@@ -152,17 +160,19 @@ export function createMetrics(options: MetricsOptions = {}): MemberMetrics {
     peerRoundTripSeconds: histogram('etcd_network_peer_round_trip_time_seconds', 'Peer round-trip latency.', RTT_BUCKETS_SECONDS, ['To']),
     activePeers: gauge('etcd_network_active_peers', 'Peers with a live connection.', ['Local', 'Remote']),
     disconnectedPeers: counter('etcd_network_disconnected_peers_total', 'Peer disconnections.', ['Local', 'Remote']),
-    clientGrpcSentBytes: counter('etcd_network_client_grpc_sent_bytes_total', 'Bytes sent to gRPC clients.'),
-    clientGrpcReceivedBytes: counter('etcd_network_client_grpc_received_bytes_total', 'Bytes received from gRPC clients.'),
+    clientGrpcSentBytes: callCounter('etcd_network_client_grpc_sent_bytes_total', 'Bytes sent to gRPC clients.'),
+    clientGrpcReceivedBytes: callCounter('etcd_network_client_grpc_received_bytes_total', 'Bytes received from gRPC clients.'),
 
-    grpcStarted: counter('grpc_server_started_total', 'RPCs started on the server.', ['grpc_type', 'grpc_service', 'grpc_method']),
-    grpcHandled: counter('grpc_server_handled_total', 'RPCs completed on the server, by status code.', [
+    grpcStarted: callCounter('grpc_server_started_total', 'RPCs started on the server.', ['grpc_type', 'grpc_service', 'grpc_method']),
+    grpcHandled: callCounter('grpc_server_handled_total', 'RPCs completed on the server, by status code.', [
       'grpc_type',
       'grpc_service',
       'grpc_method',
       'grpc_code',
     ]),
   };
+  const grpcCalls = new GrpcCallCounts(metrics, (code) => GRPC_CODE_NAMES[code] ?? String(code));
+  return { ...metrics, grpcCalls };
 }
 
 /** grpc-go's names for status codes, as go-grpc-prometheus puts them in `grpc_code`. */
@@ -186,27 +196,13 @@ export const GRPC_CODE_NAMES: readonly string[] = [
   'Unauthenticated',
 ];
 
-/** An `onCallEnd` for GrpcServer that counts finished calls in grpc_server_handled_total. */
+/**
+ * An `onCallEnd` for GrpcServer that counts finished calls in grpc_server_started_total,
+ * grpc_server_handled_total and the client byte counters (published when /metrics is read).
+ */
 export function grpcOutcomeRecorder(metrics: MemberMetrics): (outcome: CallOutcome) => void {
-  // Label lookup in prom-client hashes the label object on every inc; on the hot path we keep
-  // the labelled children per (method, code) instead. Bounded: methods × 17 codes.
-  const children = new Map<string, { started: { inc(): void }; handled: { inc(): void } }>();
-  return (outcome) => {
-    const key = `${outcome.path}|${outcome.code}`;
-    let child = children.get(key);
-    if (child === undefined) {
-      const labels = { grpc_type: outcome.kind, grpc_service: outcome.service, grpc_method: outcome.method };
-      child = {
-        started: metrics.grpcStarted.labels(labels),
-        handled: metrics.grpcHandled.labels({ ...labels, grpc_code: GRPC_CODE_NAMES[outcome.code] ?? String(outcome.code) }),
-      };
-      children.set(key, child);
-    }
-    child.started.inc();
-    child.handled.inc();
-    if (outcome.receivedBytes > 0) metrics.clientGrpcReceivedBytes.inc(outcome.receivedBytes);
-    if (outcome.sentBytes > 0) metrics.clientGrpcSentBytes.inc(outcome.sentBytes);
-  };
+  const calls = metrics.grpcCalls;
+  return (outcome) => calls.record(outcome);
 }
 
 function exponentialBuckets(start: number, factor: number, count: number): number[] {

@@ -48,3 +48,46 @@ describe('createMetrics', () => {
     expect(await m2.registry.metrics()).not.toContain('grpc_code="NotFound"');
   });
 });
+
+describe('per-call gRPC counts', () => {
+  const call = (method: string, code: number, receivedBytes: number, sentBytes: number) => ({
+    path: `/etcdserverpb.KV/${method}`,
+    service: 'etcdserverpb.KV',
+    method,
+    kind: 'unary' as const,
+    code,
+    durationMs: 1,
+    receivedBytes,
+    sentBytes,
+  });
+
+  test('are published on each read with the totals direct counting would give', async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const record = grpcOutcomeRecorder(metrics);
+    for (let i = 0; i < 5; i++) record(call('Put', 0, 10, 3));
+    record(call('Put', 14, 10, 0));
+    record(call('Range', 0, 4, 100));
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('grpc_server_started_total{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Put"} 6');
+    expect(text).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Put",grpc_code="OK"} 5');
+    expect(text).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Put",grpc_code="Unavailable"} 1');
+    expect(text).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Range",grpc_code="OK"} 1');
+    expect(text).toContain('etcd_network_client_grpc_received_bytes_total 64');
+    expect(text).toContain('etcd_network_client_grpc_sent_bytes_total 115');
+    // A second read adds only what happened since; nothing is counted twice.
+    record(call('Put', 0, 1, 1));
+    text = await metrics.registry.metrics();
+    expect(text).toContain('grpc_method="Put",grpc_code="OK"} 6');
+    expect(text).toContain('grpc_server_started_total{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Put"} 7');
+    expect(text).toContain('etcd_network_client_grpc_received_bytes_total 65');
+    // Reading one metric directly publishes too.
+    record(call('Range', 0, 0, 0));
+    const handled = await metrics.grpcHandled.get();
+    expect(handled.values.find((v) => v.labels.grpc_method === 'Range')?.value).toBe(2);
+  });
+
+  test('a method with no finished calls has no series', async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    expect(await metrics.registry.metrics()).not.toContain('grpc_method=');
+  });
+});

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Flag, FrameType, HpackDecoder, connectionPreface, encodeHeaderBlock, frameHeader } from '@keel/h2';
 import { etcdserverpb } from '@keel/proto';
 import { authorityWithoutScheme, inspectFirstHeaders, withoutFirstSettingsAck } from './authority-filter';
-import { GrpcServer } from './server';
+import { GrpcServer, type GrpcFrontEnd } from './server';
 import { listenShared, type SharedListener } from './listener';
 
 const run = promisify(execFile);
@@ -44,13 +44,15 @@ describe('authority filter', () => {
  * etcdctl 3.4 dials `endpoint status` with the whole URL as the HTTP/2 authority; node's
  * http2 alone resets such streams. Through the listener it must work, as on etcd.
  */
-describe('listener with etcdctl --endpoints=http://...', () => {
+const FRONT_ENDS: GrpcFrontEnd[] = ['lean', 'node-http2'];
+
+describe.each(FRONT_ENDS)('listener (%s front end) with etcdctl --endpoints=http://...', (frontEnd) => {
   let server: GrpcServer;
   let listener: SharedListener;
   const header = { clusterId: 1n, memberId: 0xabcdefn, revision: 7n, raftTerm: 3n };
 
   beforeAll(async () => {
-    server = new GrpcServer({ maxReceiveMessageBytes: 2 * 1024 * 1024 });
+    server = new GrpcServer({ maxReceiveMessageBytes: 2 * 1024 * 1024, frontEnd });
     server.addService(etcdserverpb.MaintenanceService, {
       status: () => ({ header, version: '3.4.23', dbSize: 8192n, leader: 0xabcdefn, raftIndex: 9n, raftTerm: 3n, raftAppliedIndex: 9n, errors: [], dbSizeInUse: 8192n, isLearner: false, storageVersion: '', dbSizeQuota: 0n }),
     });

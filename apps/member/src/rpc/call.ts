@@ -5,17 +5,39 @@
  * Invariant: `done` flips to true exactly once (finish, cancel or deadline), and `onFinish`
  * is called exactly then; nothing is written to the stream afterwards.
  */
-import type http2 from 'node:http2';
 import { Deframer, type MessageEncoding, encodeFrame } from './framing';
 import { GrpcError, GrpcStatus, encodeGrpcMessage, toGrpcError } from './status';
-import type { AnyMethodDefinition, CallContext, StreamCall } from './types';
+import type { AnyMethodDefinition, CallContext, Metadata, StreamCall } from './types';
 
 /** Requests a streaming handler has not consumed yet (no onMessage listener) are capped here. */
 const PENDING_REQUESTS_MAX = 1024;
 
+/**
+ * One HTTP/2 stream as a call uses it, whichever HTTP/2 implementation serves it (node:http2
+ * through node-front-end.ts, or the lean server in h2/).
+ */
+export interface CallStream {
+  /** "ip:port" of the client. */
+  readonly peer: string;
+  /** Registers the request byte listener and the client half-close listener (once). */
+  read(onData: (chunk: Buffer) => void, onEnd: () => void): void;
+  /** Called at most once when the stream dies (RST_STREAM, connection lost); a call that already ended ignores it. */
+  onAbort(listener: () => void): void;
+  /** Sends one gRPC-framed message (response headers first); false asks the writer to wait for drain. */
+  write(frame: Buffer): boolean;
+  onDrain(listener: () => void): void;
+  /**
+   * Ends the response: `lastFrame` (if any), then `grpc-status: code` with `message` (already
+   * percent-encoded) as trailers, or as the only HEADERS frame when nothing was sent yet.
+   */
+  end(lastFrame: Buffer | undefined, code: number, message: string | undefined): void;
+  /** Answers with a bare HTTP status and ends the stream (e.g. 415 for a non-gRPC content type). */
+  refuse(httpStatus: number): void;
+}
+
 export interface CallStateOptions {
-  readonly stream: http2.ServerHttp2Stream;
-  readonly headers: http2.IncomingHttpHeaders;
+  readonly stream: CallStream;
+  readonly headers: Metadata;
   readonly definition: AnyMethodDefinition;
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
@@ -27,10 +49,9 @@ export interface CallStateOptions {
 
 export class ServerCallState {
   readonly context: LazyCallContext;
-  private readonly stream: http2.ServerHttp2Stream;
+  private readonly stream: CallStream;
   private readonly deframer: Deframer;
   private deadlineTimer: NodeJS.Timeout | undefined;
-  private trailers: http2.OutgoingHttpHeaders = { 'grpc-status': '0' };
   private done = false;
   private receivedBytes = 0;
   private sentBytes = 0;
@@ -39,8 +60,8 @@ export class ServerCallState {
     this.stream = options.stream;
     this.deframer = new Deframer(options.maxReceiveMessageBytes, options.requestEncoding);
     this.context = new LazyCallContext(options.stream, options.headers, options.deadlineMs);
-    // 'close' before we finished means RST_STREAM from the client or a dead connection.
-    this.stream.once('close', () => this.cancelled());
+    // The stream dying before we finished means RST_STREAM from the client or a dead connection.
+    this.stream.onAbort(() => this.cancelled());
     if (options.deadlineMs !== undefined) {
       const delay = Math.max(0, options.deadlineMs - Date.now());
       this.deadlineTimer = setTimeout(
@@ -56,7 +77,7 @@ export class ServerCallState {
 
   /** Feeds complete request messages to `onMessage`, then calls `onEnd` at the client's half-close. */
   startReading(onMessage: (message: Buffer) => void, onEnd: () => void): void {
-    this.stream.on('data', (chunk: Buffer) => {
+    this.stream.read((chunk: Buffer) => {
       if (this.done) return;
       this.receivedBytes += chunk.length;
       let messages: Buffer[];
@@ -70,8 +91,7 @@ export class ServerCallState {
         if (this.done) return;
         onMessage(message);
       }
-    });
-    this.stream.once('end', () => {
+    }, () => {
       if (this.done) return;
       if (this.deframer.hasPartial) {
         this.finish(new GrpcError(GrpcStatus.INTERNAL, 'grpc: request stream ended inside a message'));
@@ -86,9 +106,8 @@ export class ServerCallState {
     if (this.done) return;
     const frame = this.serialize(response);
     if (frame === undefined) return;
-    this.sendHeaders();
     this.markDone(GrpcStatus.OK);
-    this.stream.end(frame);
+    this.stream.end(frame, GrpcStatus.OK, undefined);
   }
 
   /** Writes one streamed response; false means "wait for drain". */
@@ -96,7 +115,6 @@ export class ServerCallState {
     if (this.done) return false;
     const frame = this.serialize(response);
     if (frame === undefined) return false;
-    this.sendHeaders();
     return this.stream.write(frame);
   }
 
@@ -104,26 +122,12 @@ export class ServerCallState {
   finish(err?: GrpcError): void {
     if (this.done) return;
     if (err === undefined) {
-      this.sendHeaders();
       this.markDone(GrpcStatus.OK);
-      this.stream.end();
+      this.stream.end(undefined, GrpcStatus.OK, undefined);
       return;
     }
     this.markDone(err.code);
-    if (!this.stream.headersSent) {
-      this.stream.respond(
-        {
-          ':status': 200,
-          'content-type': 'application/grpc',
-          'grpc-status': String(err.code),
-          'grpc-message': encodeGrpcMessage(err.message),
-        },
-        { endStream: true },
-      );
-      return;
-    }
-    this.trailers = { 'grpc-status': String(err.code), 'grpc-message': encodeGrpcMessage(err.message) };
-    this.stream.end();
+    this.stream.end(undefined, err.code, encodeGrpcMessage(err.message));
   }
 
   /** The handler-facing view of a streaming call. */
@@ -132,7 +136,7 @@ export class ServerCallState {
   }
 
   onDrain(listener: () => void): void {
-    this.stream.on('drain', listener);
+    this.stream.onDrain(listener);
   }
 
   private serialize(response: unknown): Buffer | undefined {
@@ -150,12 +154,6 @@ export class ServerCallState {
       return undefined;
     }
     return encodeFrame(bytes);
-  }
-
-  private sendHeaders(): void {
-    if (this.stream.headersSent || this.stream.destroyed) return;
-    this.stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-    this.stream.once('wantTrailers', () => this.stream.sendTrailers(this.trailers));
   }
 
   private markDone(code: number): void {
@@ -182,8 +180,8 @@ class LazyCallContext implements CallContext {
   private abortedBeforeAsked = false;
 
   constructor(
-    private readonly stream: http2.ServerHttp2Stream,
-    readonly metadata: http2.IncomingHttpHeaders,
+    private readonly stream: CallStream,
+    readonly metadata: Metadata,
     readonly deadlineMs: number | undefined,
   ) {
     this.path = String(metadata[':path']);
@@ -198,8 +196,7 @@ class LazyCallContext implements CallContext {
   }
 
   get peer(): string {
-    const socket = this.stream.session?.socket;
-    return socket ? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` : 'unknown';
+    return this.stream.peer;
   }
 
   abort(): void {
@@ -229,7 +226,7 @@ class StreamCallImpl implements StreamCall<unknown, unknown> {
   get ended(): boolean {
     return this.state.ended;
   }
-  get metadata(): http2.IncomingHttpHeaders {
+  get metadata(): Metadata {
     return this.state.context.metadata;
   }
   get signal(): AbortSignal {

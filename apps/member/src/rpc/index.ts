@@ -1,4 +1,4 @@
-export { GrpcServer, GRPC_OVERHEAD_BYTES, type GrpcServerOptions } from './server';
+export { GrpcServer, GRPC_OVERHEAD_BYTES, FRONT_END_ENV, defaultFrontEnd, type GrpcServerOptions, type GrpcFrontEnd } from './server';
 export { listenShared, bindAddress, type SharedListener, type SharedListenerOptions, type Http1Handler } from './listener';
 export { GrpcError, GrpcStatus, toGrpcError, encodeGrpcMessage, decodeGrpcMessage, type GrpcStatusCode } from './status';
 export { Deframer, encodeFrame, FRAME_HEADER_BYTES } from './framing';

@@ -2,8 +2,9 @@
  * One TCP listener per listen URL, shared by gRPC (HTTP/2) and plain HTTP/1.1, as etcd's
  * client port is. Each new connection is classified by its first bytes: the HTTP/2 client
  * preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", sent first by h2c prior-knowledge clients
- * such as etcdctl and grpc-js) goes to the gRPC server's http2 server; anything else to an
- * HTTP/1.1 server running the caller's handler (/health, /metrics, /version, /v3/... JSON).
+ * such as etcdctl and grpc-js) goes to the gRPC server (its lean HTTP/2 connection at once, or
+ * node:http2 after the authority check in authority-filter.ts); anything else to an HTTP/1.1
+ * server running the caller's handler (/health, /metrics, /version, /v3/... JSON).
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -133,6 +134,10 @@ function classify(socket: net.Socket, options: SharedListenerOptions, http1: htt
       });
     } else if (options.grpc === undefined) {
       handOver((s) => s.destroy());
+    } else if (options.grpc.frontEnd === 'lean') {
+      // The lean server answers the preface itself and accepts any :authority.
+      const grpc = options.grpc;
+      handOver((s) => grpc.acceptConnection(s, seen));
     } else if (inspectFirstHeaders(seen) !== undefined) {
       toGrpc(options.grpc)();
     } else if (firstRequestTimer === undefined) {
@@ -147,7 +152,7 @@ function classify(socket: net.Socket, options: SharedListenerOptions, http1: htt
 }
 
 /**
- * Gives an HTTP/2 connection to the gRPC server: the socket itself when its first request
+ * Gives an HTTP/2 connection to node:http2's gRPC server: the socket itself when its first request
  * names a plain authority and the early SETTINGS was already acknowledged (no cost), else
  * a rewriting stream — needed when the authority is a URL, as etcdctl's
  * `--endpoints=http://...` sends for some commands (see authority-filter.ts).
@@ -176,6 +181,7 @@ function routeTls(socket: tls.TLSSocket, options: SharedListenerOptions, http1: 
   }
   if (socket.alpnProtocol === 'h2') {
     if (options.grpc === undefined) socket.destroy();
+    else if (options.grpc.frontEnd === 'lean') options.grpc.acceptConnection(socket, Buffer.alloc(0));
     else options.grpc.http2Server.emit('connection', socket);
   } else {
     http1.emit('connection', socket);

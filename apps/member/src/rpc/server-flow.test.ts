@@ -1,15 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import net from 'node:net';
-import { GrpcServer } from './server';
+import { GrpcServer, type GrpcFrontEnd } from './server';
 import { listenShared, type SharedListener } from './listener';
 import { TestService, type TestMessage } from './test-service';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyClient = any;
 
-async function startServer(): Promise<{ server: GrpcServer; listener: SharedListener; stats: { falseWrites: number; drains: number } }> {
+async function startServer(frontEnd: GrpcFrontEnd): Promise<{ server: GrpcServer; listener: SharedListener; stats: { falseWrites: number; drains: number } }> {
   const stats = { falseWrites: 0, drains: 0 };
-  const server = new GrpcServer({ maxReceiveMessageBytes: 1024 * 1024 });
+  const server = new GrpcServer({ maxReceiveMessageBytes: 1024 * 1024, frontEnd });
   const filler = 'x'.repeat(64 * 1024);
   server.addService(TestService, {
     echo: async (req) => {
@@ -57,9 +57,11 @@ function clientFor(port: number, options: grpc.ChannelOptions = {}): AnyClient {
 const unary = (client: AnyClient, req: TestMessage): Promise<TestMessage> =>
   new Promise((resolve, reject) => client.echo(req, (err: Error | null, res: TestMessage) => (err ? reject(err) : resolve(res))));
 
-describe('GrpcServer flow control, keepalive, close and port sharing', () => {
+const FRONT_ENDS: GrpcFrontEnd[] = ['lean', 'node-http2'];
+
+describe.each(FRONT_ENDS)('GrpcServer (%s front end): flow control, keepalive, close and port sharing', (frontEnd) => {
   test('a slow reader makes write() return false and onDrain resume the stream; nothing is lost', async () => {
-    const { server, listener, stats } = await startServer();
+    const { server, listener, stats } = await startServer(frontEnd);
     const client = clientFor(listener.port);
     try {
       const call = client.count({ n: 300 });
@@ -83,7 +85,7 @@ describe('GrpcServer flow control, keepalive, close and port sharing', () => {
   });
 
   test('frequent client keepalive pings are tolerated', async () => {
-    const { server, listener } = await startServer();
+    const { server, listener } = await startServer(frontEnd);
     const client = clientFor(listener.port, { 'grpc.keepalive_time_ms': 100, 'grpc.keepalive_permit_without_calls': 1 });
     try {
       await unary(client, { text: 'a' });
@@ -97,7 +99,7 @@ describe('GrpcServer flow control, keepalive, close and port sharing', () => {
   });
 
   test('graceful close lets a call in flight finish', async () => {
-    const { server, listener } = await startServer();
+    const { server, listener } = await startServer(frontEnd);
     const client = clientFor(listener.port);
     try {
       await unary(client, { text: 'warm' });
@@ -113,7 +115,7 @@ describe('GrpcServer flow control, keepalive, close and port sharing', () => {
   });
 
   test('an HTTP/2 preface split over several packets is still recognised, and so is HTTP/1 starting with "P"', async () => {
-    const { server, listener } = await startServer();
+    const { server, listener } = await startServer(frontEnd);
     try {
       const serverSettings = await new Promise<Buffer>((resolve, reject) => {
         const socket = net.connect(listener.port, '127.0.0.1');
@@ -144,7 +146,7 @@ describe('GrpcServer flow control, keepalive, close and port sharing', () => {
   });
 
   test('keepalive pings: a connection that never acks is dropped, a live client keeps its connection', async () => {
-    const server = new GrpcServer({ maxReceiveMessageBytes: 1024, keepaliveIntervalMs: 100, keepaliveTimeoutMs: 100 });
+    const server = new GrpcServer({ maxReceiveMessageBytes: 1024, keepaliveIntervalMs: 100, keepaliveTimeoutMs: 100, frontEnd });
     server.addService(TestService, { echo: (_req, ctx) => ({ text: ctx.peer }) });
     const listener = await listenShared({ url: 'http://127.0.0.1:0', grpc: server, http1: (_q, s) => s.end() });
     const client = clientFor(listener.port);

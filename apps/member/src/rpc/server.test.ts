@@ -5,13 +5,16 @@ import { listenShared, type SharedListener } from './listener';
 import { GrpcError, GrpcStatus } from './status';
 import { TestService, type TestMessage } from './test-service';
 import type { CallOutcome } from './types';
+import type { GrpcFrontEnd } from './server';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyClient = any;
 
 const MAX_REQUEST = 4 * 1024 * 1024;
 
-describe('GrpcServer with a grpc-js client', () => {
+const FRONT_ENDS: GrpcFrontEnd[] = ['lean', 'node-http2'];
+
+describe.each(FRONT_ENDS)('GrpcServer (%s front end) with a grpc-js client', (frontEnd) => {
   let server: GrpcServer;
   let listener: SharedListener;
   let client: AnyClient;
@@ -19,7 +22,7 @@ describe('GrpcServer with a grpc-js client', () => {
   const cancelled: string[] = [];
 
   beforeAll(async () => {
-    server = new GrpcServer({ maxReceiveMessageBytes: MAX_REQUEST, onCallEnd: (o) => outcomes.push(o) });
+    server = new GrpcServer({ maxReceiveMessageBytes: MAX_REQUEST, frontEnd, onCallEnd: (o) => outcomes.push(o) });
     server.addService(TestService, {
       echo: async (req, ctx) => ({ text: `${req.text}|${String(ctx.metadata['x-tag'] ?? '')}`, n: (req.n ?? 0) + 1 }),
       fail: (req) => {

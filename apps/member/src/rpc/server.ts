@@ -1,20 +1,26 @@
 /**
- * A lean gRPC server on node:http2. It owns an `http2.Http2Server` (h2c) that the shared
- * listener hands HTTP/2 connections to; it never listens by itself.
+ * A lean gRPC server behind one of two HTTP/2 front ends: the hand-written one in h2/
+ * ('lean', one socket write per unary response, no per-stream objects) or node:http2
+ * ('node-http2', the original, kept for comparison). It never listens by itself: the shared
+ * listener hands it HTTP/2 connections through `acceptConnection`.
  *
  * Per call: look up the method by `:path` (unknown → UNIMPLEMENTED, trailers-only), reassemble
  * length-prefixed request messages, run the handler, write framed responses, and finish with
  * `grpc-status`/`grpc-message` trailers. The client cancelling (RST_STREAM or a dropped
  * connection) aborts the call's signal.
  */
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { GrpcError, GrpcStatus, encodeGrpcMessage, toGrpcError } from './status';
-import { ServerCallState, parseGrpcTimeout } from './call';
+import { type CallStream, ServerCallState, parseGrpcTimeout } from './call';
 import { messageEncodingOf } from './framing';
+import { LeanFrontEnd } from './h2/front-end';
+import { NodeHttp2FrontEnd } from './node-front-end';
 import type {
   AnyMethodDefinition,
   CallOutcome,
+  Metadata,
   ServiceDefinition,
   ServiceHandlers,
   StreamHandler,
@@ -23,6 +29,18 @@ import type {
 
 /** grpc-go adds this slack to etcd's --max-request-bytes for its receive limit (etcd does the same). */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+/** Which HTTP/2 implementation serves gRPC. */
+export type GrpcFrontEnd = 'node-http2' | 'lean';
+
+/** Environment variable that overrides the front end (e.g. KEEL_GRPC_FRONTEND=node-http2 for comparison). */
+export const FRONT_END_ENV = 'KEEL_GRPC_FRONTEND';
+
+/** The front end used when the options name none: the environment's choice, else the lean one. */
+export function defaultFrontEnd(env: NodeJS.ProcessEnv = process.env): GrpcFrontEnd {
+  const chosen = env[FRONT_END_ENV];
+  return chosen === 'lean' || chosen === 'node-http2' ? chosen : 'lean';
+}
 
 export interface GrpcServerOptions {
   /** Largest request message accepted; larger ones end the call with RESOURCE_EXHAUSTED. */
@@ -38,6 +56,8 @@ export interface GrpcServerOptions {
    */
   readonly keepaliveIntervalMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** The HTTP/2 implementation; default `defaultFrontEnd()` ($KEEL_GRPC_FRONTEND, else lean). */
+  readonly frontEnd?: GrpcFrontEnd;
   readonly logger?: Logger;
   /** Called once per finished call (metrics). Must not throw. */
   readonly onCallEnd?: (outcome: CallOutcome) => void;
@@ -54,16 +74,15 @@ interface Route {
   readonly stream?: StreamHandler<any, any>;
 }
 
-const SESSION_WINDOW_BYTES = 16 * 1024 * 1024;
+type ResolvedOptions = Required<Omit<GrpcServerOptions, 'logger' | 'onCallEnd'>> & GrpcServerOptions;
 
 export class GrpcServer {
-  /** Hand HTTP/2 sockets to this server (`http2Server.emit('connection', socket)`). */
-  readonly http2Server: http2.Http2Server;
+  readonly frontEnd: GrpcFrontEnd;
   private readonly routes = new Map<string, Route>();
   private readonly services = new Set<string>();
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private readonly options: Required<Omit<GrpcServerOptions, 'logger' | 'onCallEnd'>> & GrpcServerOptions;
-  private readonly keepaliveTimers = new Map<http2.ServerHttp2Session, NodeJS.Timeout>();
+  private readonly options: ResolvedOptions;
+  private readonly node: NodeHttp2FrontEnd | undefined;
+  private readonly lean: LeanFrontEnd | undefined;
 
   constructor(options: GrpcServerOptions) {
     this.options = {
@@ -71,14 +90,34 @@ export class GrpcServer {
       maxConcurrentStreams: 2 ** 31 - 1,
       keepaliveIntervalMs: 2 * 60 * 60 * 1000,
       keepaliveTimeoutMs: 20_000,
+      frontEnd: defaultFrontEnd(),
       ...options,
     };
-    this.http2Server = http2.createServer({
-      settings: { maxConcurrentStreams: this.options.maxConcurrentStreams, initialWindowSize: 1024 * 1024 },
-      maxSessionMemory: 64,
-    });
-    this.http2Server.on('session', (session) => this.trackSession(session));
-    this.http2Server.on('stream', (stream, headers) => this.dispatch(stream, headers));
+    this.frontEnd = this.options.frontEnd;
+    const frontEndOptions = {
+      maxConcurrentStreams: this.options.maxConcurrentStreams,
+      keepaliveIntervalMs: this.options.keepaliveIntervalMs,
+      keepaliveTimeoutMs: this.options.keepaliveTimeoutMs,
+      ...(this.options.logger !== undefined ? { logger: this.options.logger } : {}),
+      dispatch: (stream: CallStream, metadata: Metadata) => this.dispatch(stream, metadata),
+    };
+    if (this.frontEnd === 'lean') this.lean = new LeanFrontEnd(frontEndOptions);
+    else this.node = new NodeHttp2FrontEnd(frontEndOptions);
+  }
+
+  /** node:http2's server (front end 'node-http2' only): hand it sockets with `emit('connection', socket)`. */
+  get http2Server(): http2.Http2Server {
+    if (this.node === undefined) throw new Error('the lean gRPC front end has no node:http2 server');
+    return this.node.http2Server;
+  }
+
+  /**
+   * Serves HTTP/2 on a connection the listener classified (front end 'lean'); `head` holds the
+   * bytes already read from it, starting with the client preface (empty over TLS).
+   */
+  acceptConnection(socket: Duplex, head: Buffer): void {
+    if (this.lean === undefined) throw new Error('acceptConnection needs the lean gRPC front end');
+    this.lean.accept(socket, head);
   }
 
   /** Registers a service. Methods missing from `handlers` answer UNIMPLEMENTED. */
@@ -106,70 +145,10 @@ export class GrpcServer {
    * calls in flight, then destroys what is left.
    */
   async close(graceMs = 2000): Promise<void> {
-    const sessions = [...this.sessions];
-    await Promise.all(
-      sessions.map(
-        (session) =>
-          new Promise<void>((resolve) => {
-            if (session.closed || session.destroyed) return resolve();
-            const timer = setTimeout(() => session.destroy(), graceMs);
-            session.close(() => {
-              clearTimeout(timer);
-              resolve();
-            });
-          }),
-      ),
-    );
+    await (this.lean ?? this.node)!.close(graceMs);
   }
 
-  private trackSession(session: http2.ServerHttp2Session): void {
-    this.sessions.add(session);
-    session.once('close', () => {
-      this.sessions.delete(session);
-      clearInterval(this.keepaliveTimers.get(session));
-      this.keepaliveTimers.delete(session);
-    });
-    this.startKeepalive(session);
-    // A socket error is the client's problem; without a listener it would crash the process.
-    session.on('error', (err) => this.options.logger?.debug({ err }, 'grpc session error'));
-    session.once('connect', () => {
-      try {
-        session.setLocalWindowSize(SESSION_WINDOW_BYTES);
-      } catch {
-        // The session may already be closing; the window is only a throughput hint.
-      }
-    });
-  }
-
-  private startKeepalive(session: http2.ServerHttp2Session): void {
-    const { keepaliveIntervalMs: intervalMs, keepaliveTimeoutMs: timeoutMs } = this.options;
-    if (intervalMs <= 0) return;
-    const timer = setInterval(() => {
-      if (session.destroyed || session.closed) return;
-      let acked = false;
-      let sent: boolean;
-      try {
-        sent = session.ping((err) => {
-          acked = err === null;
-        });
-      } catch {
-        return; // the session is going away; its 'close' clears this timer
-      }
-      if (!sent) return;
-      if (timeoutMs <= 0) return;
-      setTimeout(() => {
-        if (acked || session.destroyed) return;
-        this.options.logger?.info({ peer: session.socket?.remoteAddress }, 'grpc client did not answer keepalive ping; closing connection');
-        session.destroy();
-      }, timeoutMs).unref();
-    }, intervalMs);
-    timer.unref();
-    this.keepaliveTimers.set(session, timer);
-  }
-
-  private dispatch(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    // Stream errors (RST from the client, session teardown) surface as 'close'; see ServerCallState.
-    stream.on('error', ignoreError);
+  private dispatch(stream: CallStream, headers: Metadata): void {
     const path = String(headers[':path'] ?? '');
     const route = this.routes.get(path);
     if (route === undefined || headers[':method'] !== 'POST') {
@@ -180,19 +159,19 @@ export class GrpcServer {
         : `unknown service ${service}`;
       // Not reported to onCallEnd: paths are client-chosen, and metrics must not grow a series
       // per made-up method (go-grpc-prometheus likewise only sees registered methods).
-      sendTrailersOnly(stream, new GrpcError(code, text));
+      stream.end(undefined, code, encodeGrpcMessage(text));
       return;
     }
     const contentType = String(headers['content-type'] ?? '');
     if (!contentType.startsWith('application/grpc')) {
-      stream.respond({ ':status': 415 }, { endStream: true });
+      stream.refuse(415);
       return;
     }
     const encodingHeader = headers['grpc-encoding'];
     const requestEncoding = messageEncodingOf(typeof encodingHeader === 'string' ? encodingHeader : undefined);
     if (requestEncoding === undefined) {
       const code = GrpcStatus.UNIMPLEMENTED;
-      sendTrailersOnly(stream, new GrpcError(code, `grpc: Decompressor is not installed for grpc-encoding "${String(encodingHeader)}"`));
+      stream.end(undefined, code, encodeGrpcMessage(`grpc: Decompressor is not installed for grpc-encoding "${String(encodingHeader)}"`));
       this.report({ path, service: route.service, method: route.method, kind: route.kind, code, durationMs: 0, receivedBytes: 0, sentBytes: 0 });
       return;
     }
@@ -292,24 +271,6 @@ function runStream(state: ServerCallState, handler: StreamHandler<unknown, unkno
   }
 }
 
-/** Ends a call that never sent headers: status goes in the only HEADERS frame. */
-export function sendTrailersOnly(stream: http2.ServerHttp2Stream, err: GrpcError): void {
-  if (stream.headersSent || stream.destroyed) return;
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-status': String(err.code),
-      'grpc-message': encodeGrpcMessage(err.message),
-    },
-    { endStream: true },
-  );
-}
-
-function ignoreError(): void {
-  // Deliberately empty: the error's consequence (the stream closing) is handled elsewhere.
-}
-
 function splitPath(path: string): [service: string, method: string] {
   const match = /^\/([^/]+)\/([^/]+)$/.exec(path);
   return match === null ? [path, ''] : [match[1]!, match[2]!];
@@ -322,7 +283,7 @@ function callKind(definition: AnyMethodDefinition): CallOutcome['kind'] {
   return 'unary';
 }
 
-function deadlineFrom(headers: http2.IncomingHttpHeaders): number | undefined {
+function deadlineFrom(headers: Metadata): number | undefined {
   const raw = headers['grpc-timeout'];
   if (typeof raw !== 'string') return undefined;
   const ms = parseGrpcTimeout(raw);

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { promisify } from 'node:util';
-import { GrpcServer } from './server';
+import { GrpcServer, type GrpcFrontEnd } from './server';
 import { listenShared, type SharedListener } from './listener';
 import { makeTestCerts, type TestCerts } from './test-certs';
 import { TestService, type TestMessage } from './test-service';
@@ -15,7 +15,9 @@ const run = promisify(execFile);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyClient = any;
 
-describe('TLS on the shared client port (client-cert auth)', () => {
+const FRONT_ENDS: GrpcFrontEnd[] = ['lean', 'node-http2'];
+
+describe.each(FRONT_ENDS)('TLS on the shared client port (client-cert auth), %s front end', (frontEnd) => {
   let certs: TestCerts;
   let server: GrpcServer;
   let listener: SharedListener;
@@ -23,7 +25,7 @@ describe('TLS on the shared client port (client-cert auth)', () => {
 
   beforeAll(async () => {
     certs = makeTestCerts();
-    server = new GrpcServer({ maxReceiveMessageBytes: 1024 * 1024 });
+    server = new GrpcServer({ maxReceiveMessageBytes: 1024 * 1024, frontEnd });
     server.addService(TestService, { echo: (req) => ({ text: `tls:${req.text}` }) });
     server.addService(etcdserverpb.KVService, {
       put: (req) => {

@@ -18,11 +18,13 @@ export interface LocalState {
 
 export async function openLocalState(
   dbDir: string,
-  options: { maxTxnOps: number; minLeaseTtlSeconds: number },
+  options: { maxTxnOps: number; minLeaseTtlSeconds: number; backendBatchIntervalMs?: number; backendBatchLimit?: number },
 ): Promise<LocalState> {
   const lessor = new Lessor({ minTtlSeconds: options.minLeaseTtlSeconds });
   const store = await openStore(dbDir, {
     maxTxnOps: options.maxTxnOps,
+    backendBatchIntervalMs: options.backendBatchIntervalMs,
+    backendBatchLimit: options.backendBatchLimit,
     leases: {
       exists: (id) => lessor.has(id),
       attach: (key, id) => lessor.attach(id, key),

@@ -14,7 +14,7 @@ import { createHttpHandler, listenMetricsUrls } from '../http';
 import { memberId as deriveMemberId } from '../ids';
 import { backendApplier, cappedApplier } from '../apply/appliers';
 import { createEntryApplier } from '../apply/entry-applier';
-import { Membership, clusterVersionKey, decodeMember, servedClusterVersion } from '../cluster/membership';
+import { loadMembership, servedClusterVersion } from '../cluster/membership';
 import { createConfChangeHandler } from '../cluster/conf-change';
 import { peerMembersHandler } from '../cluster/peer-members';
 import { headerFactory } from '../api/header';
@@ -23,6 +23,7 @@ import { kvHandlers } from '../api/kv-service';
 import { leaseHandlers } from '../api/lease-service';
 import { clusterHandlers } from '../api/cluster-service';
 import { maintenanceHandlers } from '../api/maintenance-service';
+import { snapshotFileFactory } from '../snapshot/snapshot-files';
 import { watchHandlers } from '../api/watch-service';
 import { AppliedNotifier } from './applied';
 import { Proposer, type ApplyOutcome } from './proposer';
@@ -41,6 +42,7 @@ import { startQuotaGuard } from '../apply/quota';
 import { startPeers } from './peers';
 import { startAutoCompaction } from './auto-compaction';
 import { openLocalState } from './local-state';
+import { RemovalNotice } from './removal-notice';
 import { publishAttributes } from '../cluster/publish';
 
 export interface MemberHandle {
@@ -49,8 +51,10 @@ export interface MemberHandle {
   /** Resolves when the member must be closed and started again (to install a snapshot). */
   readonly restartRequested: Promise<void>;
   /**
-   * Resolves shortly after this member applied its own removal from the cluster; like
-   * etcd, the process should then stop (it may never rejoin under the same ID).
+   * Resolves once this member knows it was removed from the cluster: shortly after it applied
+   * its own removal, or as soon as a peer refused it as removed (a member cut off before the
+   * removal reached it learns it that way). Like etcd, the process should then stop (it may
+   * never rejoin under the same ID).
    */
   readonly removed: Promise<void>;
   close(): Promise<void>;
@@ -63,8 +67,6 @@ const READERS_MAX = 100_000;
 const RETAINED_ENTRIES_MAX = 200_000;
 /** etcd's default lease checkpoint interval. */
 const LEASE_CHECKPOINT_INTERVAL_MS = 5 * 60 * 1000;
-/** How long a removed member keeps running before it stops (etcd waits about a second). */
-const REMOVED_STOP_DELAY_MS = 1000;
 /** etcd's default quota when --quota-backend-bytes is 0. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 
@@ -78,22 +80,19 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
   if (installed) logger.info({ index: installed.index, term: installed.term }, 'installed snapshot from the leader');
   let requestRestart: () => void = () => undefined;
   const restartRequested = new Promise<void>((resolve) => (requestRestart = resolve));
-  let announceRemoved: () => void = () => undefined;
-  const removed = new Promise<void>((resolve) => (announceRemoved = resolve));
+  const removal = new RemovalNotice(logger);
 
   const { lessor, store, state, backendView, alarms } = await openLocalState(dbDir, {
     maxTxnOps: config.maxTxnOps,
+    backendBatchIntervalMs: config.backendBatchIntervalMs,
+    backendBatchLimit: config.backendBatchLimit,
     minLeaseTtlSeconds: Math.ceil((1.5 * config.electionTimeoutMs) / 1000),
   });
 
   const raftLog = await openRaftLog(config, walDir, snapDir, (s) => metrics.walFsyncDuration.observe(s));
   const { wal, storage, memberId, clusterId } = raftLog;
   metrics.serverId.labels(memberId.toString(16)).set(1);
-  const membership = new Membership(clusterId);
-  for (const { key, value } of await state.rawScan('members')) {
-    if (key.equals(clusterVersionKey)) membership.clusterVersion = value.toString();
-    else membership.add(decodeMember(value));
-  }
+  const membership = loadMembership(clusterId, await state.rawScan('members'));
   // A joining member knows the others only from what they told it, until the log arrives.
   for (const member of raftLog.joinedMembers ?? []) membership.add(member);
 
@@ -152,11 +151,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
       membership,
       selfId: memberId,
       applyToRaft: (change) => node.applyConfChange(change),
-      onSelfRemoved: () => {
-        logger.warn('the member has been permanently removed from the cluster');
-        // A short delay, as etcd's, lets the answer to the removal request go out first.
-        setTimeout(announceRemoved, REMOVED_STOP_DELAY_MS).unref();
-      },
+      onSelfRemoved: () => removal.appliedOwnRemoval(),
       onMembershipChanged: () => peers.syncPeers(),
     }),
     installSnapshot: (snapshot: Snapshot) => {
@@ -184,6 +179,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
     snapshotsMax: Math.max(1, config.maxSnapshots),
     logger,
     lastSnapshotIndex: raftLog.snapshotIndex,
+    syncStore: () => store.syncToDisk(),
   });
 
   const hub = new WatchHub(store, {
@@ -201,6 +197,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
     step: (message) => loop.step(message),
     http1: peerMembersHandler(membership),
     reportUnreachable: (id) => node.reportUnreachable(id),
+    onRemovedFromCluster: (refusedBy) => removal.refusedBy(refusedBy),
     reportSnapshot: (id, failed) => {
       node.reportSnapshot(id, failed);
       loop.kick();
@@ -316,7 +313,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
       quota,
     }),
     watch: watchHandlers({ hub, header }),
-    lease: leaseHandlers({ proposer, lessor, header, isLeader: () => isLeader, waitApplied, forwarder }),
+    lease: leaseHandlers({ proposer, lessor, header, isLeader: () => isLeader, waitApplied, forwarder, quota }),
     cluster: clusterHandlers({
       membership,
       header,
@@ -348,6 +345,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
         term: () => term,
         isLearner: () => membership.get(memberId)?.isLearner ?? false,
       },
+      snapshotFile: snapshotFileFactory(snapDir, store, { removedMemberIds: () => membership.snapshot().removed.map(BigInt) }),
       moveLeader: async (target) => {
         if (!membership.get(target) || target === memberId) throw etcdError('BadLeaderTransferee');
         node.transferLeader(target);
@@ -430,7 +428,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
     memberId,
     clusterId,
     restartRequested,
-    removed,
+    removed: removal.removed,
     async close() {
       stopPublishing();
       stopExpiry();

@@ -22,6 +22,8 @@ export interface PeerWiringDeps {
   http1?: Http1Handler;
   reportUnreachable(id: bigint): void;
   reportSnapshot(id: bigint, failed: boolean): void;
+  /** A peer refused this member because the cluster removed it: the member must stop. */
+  onRemovedFromCluster(refusedBy: bigint): void;
   /** Leader: the database image to send with a raft snapshot message. */
   snapshotImage(): Promise<Buffer>;
   /** Receiver: stores an incoming snapshot (resolve = accepted). */
@@ -53,6 +55,9 @@ export async function startPeers(deps: PeerWiringDeps): Promise<PeerWiring> {
       }
     },
     onSnapshot: (from, meta, data) => deps.receiveSnapshot(from, meta, data),
+    // Only members this one has seen removed (applied) are refused; unknown ones are accepted.
+    isRemoved: (id) => deps.membership.isRemoved(id),
+    onRemovedFromCluster: (refusedBy) => deps.onRemovedFromCluster(refusedBy),
     http1: deps.http1,
   });
   await transport.start();

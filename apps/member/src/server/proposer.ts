@@ -2,10 +2,10 @@
 // carries a fresh request ID in its header; the apply pipeline answers the waiter registered
 // under that ID once the entry is applied (on this member — entries proposed elsewhere have no
 // waiter here).
-import { internal } from '@keel/proto';
+import { encodeToBuffer, internal } from '@keel/proto';
 import { ProposalDroppedError } from '@keel/raft';
 import { etcdError } from '../api/errors';
-import type { WaitRegistry } from './wait';
+import type { WaitRegistry, WaitTimeout } from './wait';
 
 /** What applying one request produced: a response message or a client-visible error. */
 export type ApplyOutcome = { ok: true; response: unknown } | { ok: false; error: Error };
@@ -21,8 +21,19 @@ export interface ProposerDeps {
   timeoutMs: number;
 }
 
+const timeoutError = (): Error => etcdError('Timeout');
+
+function waitTimeout(ms: number): WaitTimeout {
+  return { ms, error: timeoutError };
+}
+
 export class Proposer {
-  constructor(private readonly deps: ProposerDeps) {}
+  /** The common case's timeout, made once rather than per request. */
+  private readonly defaultTimeout: WaitTimeout;
+
+  constructor(private readonly deps: ProposerDeps) {
+    this.defaultTimeout = waitTimeout(deps.timeoutMs);
+  }
 
   /**
    * Proposes `request`; resolves with its response, or rejects with its (client-visible)
@@ -31,25 +42,23 @@ export class Proposer {
   async propose<T>(request: RequestBody, timeoutMs = this.deps.timeoutMs): Promise<T> {
     const { deps } = this;
     const id = deps.nextRequestId();
-    const data = internal.InternalRaftRequest.encode({
+    // The shared writer (encodeToBuffer) produces the same bytes as a fresh writer, without
+    // growing a new buffer per request; the result is a copy the raft log may keep.
+    const data = encodeToBuffer(internal.InternalRaftRequest, {
       header: { id, username: '', authRevision: 0n },
       request,
-    }).finish();
+    });
     if (data.length > deps.requestBytesMax) throw etcdError('RequestTooLarge');
     if (!deps.hasLeader()) throw etcdError('NoLeader');
-    const outcome = deps.waits.register(id);
+    const timeout = timeoutMs === deps.timeoutMs ? this.defaultTimeout : waitTimeout(timeoutMs);
+    const outcome = deps.waits.register(id, timeout);
     try {
       deps.propose(data);
     } catch (error) {
       deps.waits.fail(id, error instanceof ProposalDroppedError ? etcdError('NoLeader') : (error as Error));
     }
-    const timer = setTimeout(() => deps.waits.fail(id, etcdError('Timeout')), timeoutMs);
-    try {
-      const result = await outcome;
-      if (!result.ok) throw result.error;
-      return result.response as T;
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = await outcome;
+    if (!result.ok) throw result.error;
+    return result.response as T;
   }
 }

@@ -128,6 +128,13 @@ export interface SnapshotterDeps {
   snapshotsMax: number;
   logger: Logger;
   lastSnapshotIndex: number;
+  /**
+   * Makes every batch the store has committed durable. Apply batches are written without a
+   * sync (the raft WAL is the durable record and restart re-applies what the store lost), but
+   * only entries after the newest snapshot marker are re-applied: the store must be on disk up
+   * to `applied` before the marker says so (etcd commits its backend before snapshotting too).
+   */
+  syncStore(): void;
 }
 
 export class Snapshotter {
@@ -157,6 +164,7 @@ export class Snapshotter {
     if (slowest !== undefined) compactTo = Math.max(Math.min(compactTo, slowest), applied - this.deps.retainEntriesMax);
     if (compactTo > storage.firstIndex()) storage.compact(compactTo);
     const record: SnapshotRecord = { index: applied, term: snap.metadata.term, confState: snap.metadata.confState };
+    this.deps.syncStore();
     await wal.saveSnapshotMarker({ index: record.index, term: record.term });
     writeDurably(path.join(this.deps.snapDir, fileName(record)), encode(record));
     this.lastIndex = applied;

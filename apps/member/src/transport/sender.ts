@@ -23,6 +23,8 @@ export interface SenderContext {
   readonly metrics: MemberMetrics | undefined;
   readonly clientTls: tls.ConnectionOptions | undefined;
   reportUnreachable(peerId: bigint, reason: UnreachableReason): void;
+  /** Every failed dial of the stream, so a removal verdict can be acted on (see removal.ts). */
+  dialRejected(peerId: bigint, err: Error): void;
 }
 
 export class PeerSender {
@@ -252,6 +254,7 @@ export class PeerSender {
     this.ctx.logger[level]({ peer: formatId(this.peerId), url, attempts: this.failuresInARow }, `cannot reach peer: ${detail}`);
     this.discardQueue();
     this.ctx.reportUnreachable(this.peerId, refused ? 'refused' : 'connect-failed');
+    this.ctx.dialRejected(this.peerId, err);
     this.urlIndex++;
     this.scheduleRetry();
   }

@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { formatId } from '../ids';
 import { bindAddress } from '../rpc/listener';
+import { isRemovalVerdict } from './removal';
 import { PeerSender, type SenderContext } from './sender';
 import { SnapshotReceiver, sendSnapshotTo } from './snapshot';
 import {
@@ -48,6 +49,10 @@ export class PeerTransport {
   private readonly unreachableListeners: UnreachableListener[] = [];
   private readonly servers: net.Server[] = [];
   private readonly inbound = new Set<net.Socket>();
+  /** Accepted message streams by the member that dialled them (closed when it is removed). */
+  private readonly inboundStreams = new Map<bigint, Set<net.Socket>>();
+  /** Set once a peer has told this member it was removed from the cluster. */
+  private removedFromCluster = false;
   private readonly http1: http.Server | undefined;
   private clusterIdValue: bigint;
   private started = false;
@@ -95,12 +100,17 @@ export class PeerTransport {
     this.peerUrls.set(id, [...urls]);
   }
 
-  /** Forgets a peer: its queue is dropped, its connections closed, and its dials refused. */
+  /**
+   * Forgets a peer: its queue is dropped and its connections closed, both ways, so a removed
+   * member redials, hears why it is refused and stops. Its dials are refused from then on
+   * (unless `isRemoved` is given: that alone then decides).
+   */
   removePeer(id: bigint): void {
     this.senders.get(id)?.stop();
     this.senders.delete(id);
     this.peerUrls.delete(id);
     this.removed.add(id);
+    for (const socket of this.inboundStreams.get(id) ?? []) socket.destroy();
   }
 
   /** New peer URLs; used from the next (re)connection on. */
@@ -132,7 +142,7 @@ export class PeerTransport {
     // The body may be a one-shot stream, so only the first reachable URL gets it: try URLs in
     // turn by dialling, and send on the first that answers.
     const url = await this.firstReachableUrl(to, urls);
-    await sendSnapshotTo(
+    const sent = sendSnapshotTo(
       {
         url,
         from: this.options.selfId,
@@ -145,6 +155,8 @@ export class PeerTransport {
       meta,
       data,
     );
+    // A removed member may still think it leads: the refusal of its snapshot tells it.
+    await this.watchForRemoval(to, sent);
     this.logger.info({ peer: formatId(to), url, ms: Date.now() - started }, 'snapshot sent');
   }
 
@@ -206,7 +218,34 @@ export class PeerTransport {
       metrics: this.options.metrics,
       clientTls: this.options.tls?.client,
       reportUnreachable: (peerId, reason) => this.reportUnreachable(peerId, reason),
+      dialRejected: (peerId, err) => this.noticeRemoval(peerId, err),
     };
+  }
+
+  private isRemovedMember(id: bigint): boolean {
+    return this.options.isRemoved ? this.options.isRemoved(id) : this.removed.has(id);
+  }
+
+  /** Passes `work`'s outcome through, acting on a removal verdict on the way. */
+  private async watchForRemoval<T>(peerId: bigint, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      this.noticeRemoval(peerId, err);
+      throw err;
+    }
+  }
+
+  /** A failed dial to `peerId`: if it is the peer's verdict that this member was removed, say so once. */
+  private noticeRemoval(peerId: bigint, err: unknown): void {
+    if (this.removedFromCluster || this.stopped) return;
+    if (!isRemovalVerdict(err, { peerId, clusterId: this.clusterIdValue })) return;
+    this.removedFromCluster = true;
+    try {
+      this.options.onRemovedFromCluster?.(peerId);
+    } catch (listenerErr) {
+      this.logger.error({ err: listenerErr }, 'removal listener threw');
+    }
   }
 
   private reportUnreachable(peerId: bigint, reason: UnreachableReason): void {
@@ -349,7 +388,7 @@ export class PeerTransport {
     const local = this.clusterIdValue;
     if (local !== 0n && hello.clusterId !== 0n && hello.clusterId !== local) return HelloStatus.CLUSTER_MISMATCH;
     if (hello.to !== this.options.selfId) return HelloStatus.WRONG_MEMBER;
-    if (this.removed.has(hello.from)) return HelloStatus.MEMBER_REMOVED;
+    if (this.isRemovedMember(hello.from)) return HelloStatus.MEMBER_REMOVED;
     return HelloStatus.OK;
   }
 
@@ -370,10 +409,19 @@ export class PeerTransport {
 
   private streamHandler(socket: net.Socket, from: bigint): (frame: Frame) => void {
     const label = { From: formatId(from) };
+    this.trackStream(from, socket);
     // The dialer pings every pingIntervalMs; silence means it is gone without a FIN.
     socket.setTimeout(this.limits.idleTimeoutMs, () => socket.destroy());
     return (frame) => {
+      if (socket.destroyed) return; // the rest of a chunk that arrived with a refused batch
       if (frame.type === FrameType.BATCH) {
+        // Raft must never hear from a removed member (a stale vote could disrupt the cluster);
+        // closing the stream makes it redial and be told it was removed.
+        if (this.isRemovedMember(from)) {
+          this.logger.warn({ peer: formatId(from) }, 'dropped messages from a removed member; closing its stream');
+          socket.destroy();
+          return;
+        }
         const messages = decodeBatch(frame.payload);
         this.options.metrics?.peerReceivedBytes.inc(label, frame.payload.length);
         this.options.onMessages(from, messages);
@@ -383,6 +431,19 @@ export class PeerTransport {
         throw new Error(`unexpected frame type ${frame.type} on a message stream`);
       }
     };
+  }
+
+  private trackStream(from: bigint, socket: net.Socket): void {
+    let streams = this.inboundStreams.get(from);
+    if (streams === undefined) {
+      streams = new Set();
+      this.inboundStreams.set(from, streams);
+    }
+    streams.add(socket);
+    socket.once('close', () => {
+      streams.delete(socket);
+      if (streams.size === 0 && this.inboundStreams.get(from) === streams) this.inboundStreams.delete(from);
+    });
   }
 
   private snapshotHandler(socket: net.Socket, from: bigint): (frame: Frame) => void {

@@ -28,6 +28,18 @@ export interface PeerTransportOptions {
    * when the body is truncated or its checksum is wrong) and the sender's promise rejects.
    */
   readonly onSnapshot: (from: bigint, meta: Buffer, data: AsyncIterable<Buffer>) => Promise<void>;
+  /**
+   * Whether the cluster has removed member `id` (an applied conf change; etcd's IsIDRemoved).
+   * Such a member's dials are refused with MEMBER_REMOVED and anything it still sends on an
+   * open stream is dropped. Only members in this set get that refusal: a member this side
+   * merely does not know (yet) is accepted. Without it, the members dropped with `removePeer`.
+   */
+  readonly isRemoved?: (id: bigint) => boolean;
+  /**
+   * A peer of this cluster refused this member because it has applied this member's removal
+   * (see removal.ts for what counts). Called at most once; the member should stop.
+   */
+  readonly onRemovedFromCluster?: (refusedBy: bigint) => void;
   /** Optional: HTTP/1.1 requests arriving on the peer port (anything not starting with the peer magic). */
   readonly http1?: Http1Handler;
   readonly metrics?: MemberMetrics;

@@ -10,9 +10,4 @@ defineClusterScenarios({
   command: binPath('member'),
   // Keel documents no smaller raft-log catch-up window than etcd's, and no snapshot log line.
   snapshotCatchUpEntries: 5000,
-  knownGaps: {
-    // A removed member stops once it applies its own removal; a follower cut off before the
-    // commit reaches it never learns it (etcd's peers refuse it and it stops on that).
-    'removed member exits': 'a removed follower that never applies its own removal keeps running',
-  },
 });

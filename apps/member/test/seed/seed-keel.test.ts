@@ -41,11 +41,7 @@ beforeAll(async () => {
 /**
  * Seed sections bin/member does not yet reproduce, with the reason (see the issue notes).
  */
-const KNOWN_KEEL_GAPS: Partial<Record<Section, string>> = {
-  'quota cycle':
-    "Keel's DB size accounting is not bbolt's: 15 one-MiB puts fit under the 16 MiB quota where etcd fits 8, so every later revision differs",
-  snapshot: "Keel's snapshot file is its own format, not a bbolt database, so `etcdctl snapshot status` says 'invalid database'",
-};
+const KNOWN_KEEL_GAPS: Partial<Record<Section, string>> = {};
 
 async function expectSectionMatches(section: Section): Promise<void> {
   const differences = await reference.differences(fromKeel, section);
@@ -65,7 +61,7 @@ describe('seed session: bin/member prints what etcd prints', () => {
   it.each(matching.map((section) => [section]))('%s', (section) => expectSectionMatches(section), 60_000);
 
   // Known gaps: each is asserted to still differ, so fixing one turns its test red until the
-  // entry is removed. Both need bbolt-compatible behaviour Keel does not have yet.
+  // entry is removed.
   for (const [section, reason] of Object.entries(KNOWN_KEEL_GAPS)) {
     it.failing(`${section} (known gap: ${reason})`, () => expectSectionMatches(section as Section), 60_000);
   }

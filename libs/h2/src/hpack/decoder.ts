@@ -12,8 +12,12 @@ const entryOverheadBytes = 32;
 export class HpackDecoder {
   private readonly dynamic: [string, string][] = [];
   private dynamicSize = 0;
+  /** The most a table size update may ask for: our SETTINGS_HEADER_TABLE_SIZE, not the current size. */
+  private readonly tableSizeLimit: number;
 
-  constructor(private maxTableSize = 4096) {}
+  constructor(private maxTableSize = 4096) {
+    this.tableSizeLimit = maxTableSize;
+  }
 
   decode(block: Uint8Array): HeaderList {
     const headers: HeaderList = [];
@@ -28,7 +32,7 @@ export class HpackDecoder {
         headers.push(header);
       } else if (first & 0x20) {
         const size = readInteger(block, cursor, 5);
-        if (size > this.maxTableSize) throw new HpackError(`table size update ${size} above the limit`);
+        if (size > this.tableSizeLimit) throw new HpackError(`table size update ${size} above the limit`);
         this.evictTo(size);
         this.maxTableSize = size;
       } else {
@@ -92,7 +96,9 @@ function readString(block: Uint8Array, cursor: { offset: number }): string {
   const length = readInteger(block, cursor, 7);
   const end = cursor.offset + length;
   if (end > block.length) throw new HpackError('truncated string');
-  const raw = block.subarray(cursor.offset, end);
+  const start = cursor.offset;
   cursor.offset = end;
-  return huffman ? huffmanDecode(raw) : Buffer.from(raw).toString('latin1');
+  if (huffman) return huffmanDecode(block.subarray(start, end));
+  // A view, not a copy: only the string is allocated.
+  return Buffer.from(block.buffer, block.byteOffset + start, end - start).toString('latin1');
 }

@@ -1,3 +1,4 @@
+import { writeInteger, writeString } from './primitives';
 import { staticTable } from './static-table';
 
 /**
@@ -24,25 +25,4 @@ export function encodeHeaderBlock(headers: readonly (readonly [string, string])[
     writeString(bytes, value);
   }
   return Buffer.from(bytes);
-}
-
-function writeInteger(out: number[], value: number, prefixBits: number, firstByteFlags: number): void {
-  const limit = (1 << prefixBits) - 1;
-  if (value < limit) {
-    out.push(firstByteFlags | value);
-    return;
-  }
-  out.push(firstByteFlags | limit);
-  let rest = value - limit;
-  while (rest >= 0x80) {
-    out.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  out.push(rest);
-}
-
-function writeString(out: number[], text: string): void {
-  const raw = Buffer.from(text, 'latin1');
-  writeInteger(out, raw.length, 7, 0x00);
-  for (const byte of raw) out.push(byte);
 }

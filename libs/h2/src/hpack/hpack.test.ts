@@ -41,3 +41,12 @@ describe('HPACK', () => {
     expect(() => new HpackDecoder().decode(hex('ff00'))).toThrow(/out of range/);
   });
 });
+
+describe('HpackDecoder table size updates', () => {
+  it('accepts growing the table back up to the settings limit after shrinking it', () => {
+    const decoder = new HpackDecoder(4096);
+    expect(decoder.decode(hex('20'))).toEqual([]); // size 0
+    expect(decoder.decode(hex('3fe1 1f'))).toEqual([]); // size 4096 again
+    expect(() => decoder.decode(hex('3fe2 1f'))).toThrow(/above the limit/); // 4097
+  });
+});
