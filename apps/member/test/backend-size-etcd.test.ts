@@ -5,7 +5,7 @@
 //
 // etcd itself varies now and then (about one paced run in ten: a goroutine closing its read
 // transaction late makes the file grow faster, see libs/mvcc/src/backend-size/README.md), so
-// when the first etcd run disagrees with bin/member, etcd is run once more.
+// when an etcd run disagrees with bin/member, etcd is run again (ETCD_RUNS_MAX in all).
 import { randomBytes } from 'node:crypto';
 // Test-only use of the workspace test harness (a tool project).
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -19,6 +19,8 @@ afterAll(async () => {
 
 const MIB = 1024 * 1024;
 const PACE_MS = 500;
+/** Real etcd runs of the story, at most, until one matches bin/member's. */
+const ETCD_RUNS_MAX = 4;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function status(endpoint: string): Promise<string> {
@@ -78,9 +80,12 @@ async function quotaStory(command: string): Promise<string[]> {
 test('bin/member reports the backend sizes etcd 3.4 reports through the quota story', async () => {
   await runCommand(binPath('member'), ['--version'], { timeoutMs: 120_000 }); // rebuild once up front
   const keel = await quotaStory(binPath('member'));
+  // Each etcd run is something real etcd printed, so matching any of them accepts nothing etcd
+  // would not; on a loaded machine etcd leaves its common path more often (seen: its bootstrap
+  // commits one page larger and 10 puts fit), hence up to ETCD_RUNS_MAX tries.
   let etcd = await quotaStory('etcd');
-  if (etcd.join('\n') !== keel.join('\n')) etcd = await quotaStory('etcd');
+  for (let run = 1; run < ETCD_RUNS_MAX && etcd.join('\n') !== keel.join('\n'); run++) etcd = await quotaStory('etcd');
   expect(keel).toEqual(etcd);
   // And the story is the seed's: 8 puts fit, the 9th is refused.
   expect(keel.filter((line) => line.includes('refused'))).toEqual([expect.stringMatching(/^put 9 refused/)]);
-}, 240_000);
+}, 400_000);
