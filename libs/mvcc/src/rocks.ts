@@ -60,7 +60,13 @@ const SYNC_GET_KEYS_MAX = 8;
  *   (up to 2 × 64 MiB of applies, far more than a snapshot interval of entries), and the
  *   binding does not expose WriteOptions.disableWAL anyway.
  */
-const OPEN_OPTIONS = { keyEncoding: 'buffer', valueEncoding: 'buffer', walCompression: false } as const;
+const OPEN_OPTIONS = {
+  keyEncoding: 'buffer',
+  valueEncoding: 'buffer',
+  walCompression: false,
+  compaction: 'level',
+  memtableMemoryBudget: 16 * 1024 * 1024,
+} as const;
 
 export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 

@@ -9,6 +9,7 @@ import type { Membership } from '../cluster/membership';
 import type { MessageSender } from './ports';
 import type { Http1Handler } from '../rpc';
 import { decodeMessage, encodeMessage } from './raft-codec';
+import { ptrace } from './raft-loop';
 
 export interface PeerWiringDeps {
   selfId: bigint;
@@ -48,7 +49,9 @@ export async function startPeers(deps: PeerWiringDeps): Promise<PeerWiring> {
     onMessages: (from, messages) => {
       for (const bytes of messages) {
         try {
-          deps.step(decodeMessage(bytes));
+          const m = decodeMessage(bytes);
+          ptrace(`recv ${m.type}<${m.from}:i${m.index}c${m.commit}n${m.entries.length}`);
+          deps.step(m);
         } catch (err) {
           logger.warn({ err, from: from.toString(16) }, 'dropping undecodable or unacceptable raft message');
         }
@@ -113,6 +116,9 @@ export async function startPeers(deps: PeerWiringDeps): Promise<PeerWiring> {
           }
           transport.send(message.to, encodeMessage(message));
         }
+        // Out now, as one write per peer: the leader's MsgApp then leaves before its own WAL
+        // write is even submitted, and a follower's acknowledgement right after its fsync.
+        transport.flushQueued();
       },
     },
     syncPeers,

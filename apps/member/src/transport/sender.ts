@@ -9,6 +9,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { formatId } from '../ids';
+import { ptrace } from '../server/raft-loop';
 import type { MemberMetrics } from '../observability/metrics';
 import { HandshakeRefused, describeRefusal, dialPeer } from './dial';
 import type { PeerStats, PeerTransportLimits, UnreachableReason } from './types';
@@ -70,6 +71,11 @@ export class PeerSender {
     return true;
   }
 
+  /** Writes what is queued now rather than at the end of the current synchronous run. */
+  flushQueued(): void {
+    if (this.queue.length > 0) this.flush();
+  }
+
   /** New URLs take effect at the next dial (the current connection is kept). */
   updateUrls(urls: readonly string[]): void {
     if (urls.length === 0) throw new Error(`peer ${formatId(this.peerId)} has no URLs`);
@@ -105,16 +111,24 @@ export class PeerSender {
       'dropped raft message: sending queue to peer is full (network overloaded or peer down)',
     );
     this.ctx.reportUnreachable(this.peerId, 'queue-full');
+    setImmediate(() => {
+      this.reportedQueueFull = false;
+    });
     this.scheduleFlush();
   }
 
+  /**
+   * Writes once the current synchronous run has queued everything (unless flushQueued() comes
+   * first), so messages sent together share one write, without waiting for another event-loop
+   * turn: a setImmediate here cost 0.2 ms (median, loaded box) before a follower even saw the
+   * leader's MsgApp, and again on every follower acknowledgement.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.flushScheduled = false;
-      this.reportedQueueFull = false;
-      this.flush();
+      this.flushQueued();
     });
   }
 
@@ -135,6 +149,7 @@ export class PeerSender {
       this.ctx.metrics?.peerSentBytes.inc({ To: formatId(this.peerId) }, bytes);
     }
     socket.uncork();
+    ptrace(`flush>${this.peerId}`);
     if (!writable) {
       this.waitingForDrain = true;
       socket.once('drain', () => {

@@ -121,9 +121,14 @@ export class PeerTransport {
     this.peerUrls.set(id, [...urls]);
   }
 
+  /** Writes every peer's queued messages now (a Ready's worth, say) instead of at the end of the run. */
+  flushQueued(): void {
+    for (const sender of this.senders.values()) sender.flushQueued();
+  }
+
   /**
-   * Queues one encoded raft message for `to`; messages queued in the same tick leave in one
-   * batch. Returns false if it was dropped (unknown peer or full queue — unreachable is reported).
+   * Queues one encoded raft message for `to`; messages queued in the same synchronous run leave
+   * in one batch (at the end of the run, or at flushQueued()). Returns false if it was dropped (unknown peer or full queue — unreachable is reported).
    */
   send(to: bigint, message: Uint8Array): boolean {
     const sender = this.senders.get(to);
