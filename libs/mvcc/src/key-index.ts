@@ -85,8 +85,14 @@ interface Generation {
   closed: boolean;
 }
 
+/**
+ * A key's generations. The key is held once, as its latin1 name (no Buffer is kept: a small
+ * Buffer copy lives in one of Node's shared 8 KiB pool slabs and would pin the whole slab for
+ * the key's lifetime — 310 MB over 100,000 keys in `check datascale`). Lookups hand out a fresh
+ * Buffer per returned version; callers may keep it.
+ */
 interface KeyHistory {
-  key: Buffer;
+  name: string;
   generations: Generation[];
 }
 
@@ -149,12 +155,12 @@ class TreeKeyIndex implements KeyIndex {
     if (last !== undefined) assertAfter(last, rev);
     if (last === undefined || last.closed) {
       history.generations.push({ createRevision: rev.main, firstVersion: 1, revs: [rev], leases: [lease], closed: false });
-      return { key: history.key, revision: rev, createRevision: rev.main, version: 1, lease };
+      return { key: Buffer.from(history.name, 'latin1'), revision: rev, createRevision: rev.main, version: 1, lease };
     }
     last.revs.push(rev);
     last.leases.push(lease);
     const version = last.firstVersion + last.revs.length - 1;
-    return { key: history.key, revision: rev, createRevision: last.createRevision, version, lease };
+    return { key: Buffer.from(history.name, 'latin1'), revision: rev, createRevision: last.createRevision, version, lease };
   }
 
   tombstone(key: Buffer, rev: Revision): void {
@@ -219,8 +225,7 @@ class TreeKeyIndex implements KeyIndex {
     const name = nameOf(key);
     let history = this.byName.get(name);
     if (history === undefined) {
-      // Copy: the caller's buffer may be a view into a larger request or record.
-      history = { key: Buffer.from(key), generations: [] };
+      history = { name, generations: [] };
       this.byName.set(name, history);
       this.ordered.set(name, history);
     }
@@ -257,7 +262,7 @@ function versionAt(history: KeyHistory, atRev: number): IndexedVersion | undefin
     if (at === -1) continue;
     if (generation.closed && at === generation.revs.length - 1) return undefined;
     return {
-      key: history.key,
+      key: Buffer.from(history.name, 'latin1'),
       revision: generation.revs[at]!,
       createRevision: generation.createRevision,
       version: generation.firstVersion + at,

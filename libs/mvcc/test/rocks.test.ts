@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rocks } from '../src/rocks';
+import { MEMTABLE_BUDGET_BYTES, Rocks } from '../src/rocks';
 
 let dir: string;
 
@@ -70,5 +70,33 @@ describe('Rocks.sync', () => {
     } finally {
       await rocks.close();
     }
+  });
+});
+
+/** The options RocksDB wrote into the database's OPTIONS file (what it actually runs with). */
+function persistedOptions(): Map<string, string> {
+  const files = readdirSync(dir).filter((name) => name.startsWith('OPTIONS-')).sort();
+  expect(files.length).toBeGreaterThan(0);
+  const text = readFileSync(join(dir, files[files.length - 1]!), 'utf8');
+  const options = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^\s*([a-z0-9_]+)=(.*)$/.exec(line);
+    if (match && !options.has(match[1]!)) options.set(match[1]!, match[2]!.trim());
+  }
+  return options;
+}
+
+describe('Rocks.open memory options', () => {
+  // The binding ignores option names it does not know, so a misspelt or unread option would
+  // silently leave RocksDB on its 64 MiB write buffers; the OPTIONS file shows what it uses.
+  it('sizes the write buffers from the memtable budget', async () => {
+    const rocks = await Rocks.open(dir);
+    await rocks.close();
+    const options = persistedOptions();
+    expect(Number(options.get('write_buffer_size'))).toBe(MEMTABLE_BUDGET_BYTES / 4);
+    expect(Number(options.get('min_write_buffer_number_to_merge'))).toBe(2);
+    expect(Number(options.get('max_write_buffer_number'))).toBe(6);
+    expect(options.get('compaction_style')).toBe('kCompactionStyleLevel');
+    expect(options.get('wal_compression')).toBe('kNoCompression');
   });
 });

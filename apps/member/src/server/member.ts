@@ -33,7 +33,7 @@ import { createRequestIdGenerator } from './request-id';
 import { createWaitRegistry } from './wait';
 import { walDurableLog } from './wal-log';
 import { openRaftLog } from './raft-log-open';
-import { Snapshotter } from './snapshots';
+import { Snapshotter, retentionFor } from './snapshots';
 import { finishPendingInstall, receiveSnapshot } from './snapshot-install';
 import { startLeaseExpiry } from '../lease/expiry';
 import { createLeaderForwarder } from '../lease/leader-forward';
@@ -63,8 +63,6 @@ export interface MemberHandle {
 /** Bound on requests waiting for their entry to apply. */
 const PENDING_REQUESTS_MAX = 100_000;
 const READERS_MAX = 100_000;
-/** Log entries the leader keeps in memory for lagging followers (no snapshot transfer yet). */
-const RETAINED_ENTRIES_MAX = 200_000;
 /** etcd's default lease checkpoint interval. */
 const LEASE_CHECKPOINT_INTERVAL_MS = 5 * 60 * 1000;
 /** etcd's default quota when --quota-backend-bytes is 0. */
@@ -167,7 +165,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
     wal,
     confState: () => node.status().config,
     snapshotCount: config.snapshotCount,
-    catchUpEntries: Math.min(5000, config.snapshotCount),
+    ...retentionFor(config.snapshotCount),
     slowestFollowerMatch: () => {
       const progress = node.status().progress;
       if (!progress) return undefined;
@@ -175,7 +173,6 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
       for (const [id, p] of progress) if (id !== memberId) slowest = Math.min(slowest ?? p.match, p.match);
       return slowest;
     },
-    retainEntriesMax: Math.min(RETAINED_ENTRIES_MAX, 10 * config.snapshotCount),
     snapshotsMax: Math.max(1, config.maxSnapshots),
     logger,
     lastSnapshotIndex: raftLog.snapshotIndex,

@@ -9,7 +9,6 @@ import type { Membership } from '../cluster/membership';
 import type { MessageSender } from './ports';
 import type { Http1Handler } from '../rpc';
 import { decodeMessage, encodeMessage } from './raft-codec';
-import { ptrace } from './raft-loop';
 
 export interface PeerWiringDeps {
   selfId: bigint;
@@ -49,9 +48,7 @@ export async function startPeers(deps: PeerWiringDeps): Promise<PeerWiring> {
     onMessages: (from, messages) => {
       for (const bytes of messages) {
         try {
-          const m = decodeMessage(bytes);
-          ptrace(`recv ${m.type}<${m.from}:i${m.index}c${m.commit}n${m.entries.length}`);
-          deps.step(m);
+          deps.step(decodeMessage(bytes));
         } catch (err) {
           logger.warn({ err, from: from.toString(16) }, 'dropping undecodable or unacceptable raft message');
         }

@@ -6,7 +6,6 @@ import { encodeToBuffer, internal } from '@keel/proto';
 import { ProposalDroppedError } from '@keel/raft';
 import { etcdError } from '../api/errors';
 import type { WaitRegistry, WaitTimeout } from './wait';
-import { ptrace } from './raft-loop';
 
 /** What applying one request produced: a response message or a client-visible error. */
 export type ApplyOutcome = { ok: true; response: unknown } | { ok: false; error: Error };
@@ -53,14 +52,12 @@ export class Proposer {
     if (!deps.hasLeader()) throw etcdError('NoLeader');
     const timeout = timeoutMs === deps.timeoutMs ? this.defaultTimeout : waitTimeout(timeoutMs);
     const outcome = deps.waits.register(id, timeout);
-    ptrace('prop');
     try {
       deps.propose(data);
     } catch (error) {
       deps.waits.fail(id, error instanceof ProposalDroppedError ? etcdError('NoLeader') : (error as Error));
     }
     const result = await outcome;
-    ptrace('resolved');
     if (!result.ok) throw result.error;
     return result.response as T;
   }

@@ -4,9 +4,10 @@
 // them back from there.
 import fs from 'node:fs';
 import path from 'node:path';
-import { MemoryStorage, type Peer } from '@keel/raft';
+import type { MemoryStorage, Peer } from '@keel/raft';
 import { Wal, WalSnapshotNotFoundError, type OpenResult } from '@keel/wal';
 import { asRaftSnapshot, listSnapshots, type SnapshotRecord } from './snapshots';
+import { ChunkedMemoryStorage } from './entry-arena';
 import { checkBootstrapUrls, type MemberConfig } from '../config';
 import { clusterId as deriveClusterId, memberId as deriveMemberId } from '../ids';
 import { encodeMember, type MemberInfo } from '../cluster/membership';
@@ -47,7 +48,8 @@ export async function openRaftLog(
   snapDir: string,
   onFsync?: (s: number) => void,
 ): Promise<OpenedRaftLog> {
-  const storage = new MemoryStorage();
+  // Entry bytes in shared chunks: ~200 bytes less per entry held (see entry-arena.ts).
+  const storage = new ChunkedMemoryStorage();
   if (await Wal.exists(walDir)) {
     const { opened, snapshot } = await openFromNewestSnapshot(walDir, snapDir, onFsync);
     if (snapshot) storage.applySnapshot(asRaftSnapshot(snapshot));

@@ -4,20 +4,6 @@
 // concurrent writers share one fsync (group commit) and one apply batch.
 import { EntryType, StateType, type Entry, type HardState, type Message, type ReadState, type Ready, type SoftState } from '@keel/raft';
 import type { DurableLog, EntryApplier, LogMirror, MessageSender, RaftNodePort } from './ports';
-import * as tfs from 'node:fs';
-
-// TEMPORARY latency tracer (KEEL_TRACE=dir): remove before commit.
-const traceDir = process.env['KEEL_TRACE'];
-let traceBuf: string[] = [];
-export function ptrace(what: string): void {
-  if (traceDir === undefined) return;
-  traceBuf.push(`${(Number(process.hrtime.bigint()) / 1e6).toFixed(3)} ${what}`);
-  if (traceBuf.length >= 2000) {
-    tfs.appendFileSync(`${traceDir}/${process.pid}.log`, traceBuf.join('\n') + '\n');
-    traceBuf = [];
-  }
-}
-const mdesc = (ms: readonly Message[]): string => ms.map((m) => `${m.type}>${m.to}:i${m.index}c${m.commit}n${m.entries.length}${m.reject ? 'R' : ''}`).join(',');
 
 export interface RaftLoopEvents {
   onSoftState?(state: SoftState): void;
@@ -77,9 +63,7 @@ export class RaftLoop {
   kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    ptrace('kick');
     setImmediate(() => {
-      ptrace('drain');
       this.scheduled = false;
       void this.drain();
     });
@@ -109,31 +93,32 @@ export class RaftLoop {
 
   private async handleReady(rd: Ready): Promise<void> {
     const { durableLog, logMirror, sender, applier, events, node } = this.deps;
-    if (traceDir !== undefined) ptrace(`rd e${rd.entries.map((e) => e.index).join('/')} c${rd.committedEntries.map((e) => e.index).join('/')} sync${rd.mustSync} hs${rd.hardState ? 'c' + rd.hardState.commit : '-'} rs${rd.readStates.length} m[${mdesc(rd.messages)}]`);
     if (rd.softState) {
       this.isLeader = rd.softState.raftState === StateType.Leader;
       events.onSoftState?.(rd.softState);
-    }
-    // A leader may send before its own fsync (the entries count toward commit only once it has
-    // persisted them itself); a follower must persist before acknowledging.
-    if (this.isLeader) sender.send(rd.messages);
-    ptrace('sent');
-    if (rd.snapshot && rd.snapshot.metadata.index > 0) {
-      await durableLog.saveSnapshot(rd.snapshot);
-      logMirror.applySnapshot(rd.snapshot);
-      await applier.applySnapshot(rd.snapshot);
-      this.appliedIndex = rd.snapshot.metadata.index;
     }
     // Committed entries this member already holds durably (below the Ready's first new entry)
     // are applied while the WAL write is in flight, as etcd applies in parallel with its raft
     // storage save: they are on a quorum's disks, so answering their clients cannot get ahead
     // of durability. Entries that arrive in this Ready are applied only after it is saved.
     const { early, late } = splitCommitted(rd);
+    // A leader Ready with nothing new to persist or replicate (typically "entry N committed")
+    // answers its clients first: the followers' commit notice can wait the apply, the client
+    // should not wait two socket writes and a WAL write.
+    const answerFirst = this.isLeader && rd.entries.length === 0 && early.length > 0;
+    if (answerFirst) await applier.applyEntries(early);
+    // A leader may send before its own fsync (the entries count toward commit only once it has
+    // persisted them itself); a follower must persist before acknowledging.
+    if (this.isLeader) sender.send(rd.messages);
+    if (rd.snapshot && rd.snapshot.metadata.index > 0) {
+      await durableLog.saveSnapshot(rd.snapshot);
+      logMirror.applySnapshot(rd.snapshot);
+      await applier.applySnapshot(rd.snapshot);
+      this.appliedIndex = rd.snapshot.metadata.index;
+    }
     const saving = durableLog.save(rd.hardState, rd.entries, rd.mustSync);
-    ptrace('submitted');
-    if (early.length > 0) await Promise.all([saving, applier.applyEntries(early)]);
+    if (early.length > 0 && !answerFirst) await Promise.all([saving, applier.applyEntries(early)]);
     else await saving;
-    ptrace('saved');
     if (rd.hardState) {
       logMirror.setHardState(rd.hardState);
       events.onHardState?.(rd.hardState);
@@ -144,13 +129,11 @@ export class RaftLoop {
     // skips their data effects but still replays conf changes into raft and the member list.
     if (late.length > 0) await applier.applyEntries(late);
     if (rd.committedEntries.length > 0) {
-      ptrace('applied');
       this.appliedIndex = Math.max(this.appliedIndex, rd.committedEntries[rd.committedEntries.length - 1]!.index);
       events.onApplied?.(this.appliedIndex);
     }
     if (rd.readStates.length > 0) events.onReadStates?.(rd.readStates);
     node.advance(rd);
-    ptrace('adv');
   }
 }
 

@@ -2,7 +2,6 @@
 // flight join the next round, so each round is one raft ReadIndex no matter how many readers
 // wait; a round completes once the state machine has applied up to the index raft returned.
 import type { ReadState } from '@keel/raft';
-import { ptrace } from './raft-loop';
 
 export interface ReadIndexDeps {
   /** Asks raft for a read index tagged with ctx (RawNode.readIndex + kick the loop). */
@@ -92,7 +91,6 @@ export class LinearizableReads {
   onApplied(applied: number): void {
     while (this.awaitingApply.length > 0 && this.awaitingApply[0]!.index! <= applied) {
       const round = this.awaitingApply.shift()!;
-      ptrace('ri-done');
       for (const reader of round.readers) reader.resolve();
     }
   }
@@ -118,7 +116,6 @@ export class LinearizableReads {
       retryTimer: setTimeout(() => this.retry(round), this.deps.retryIntervalMs),
     };
     this.inFlight = round;
-    ptrace('ri-start');
     this.deps.requestReadIndex(round.ctx);
   }
 

@@ -109,6 +109,27 @@ export function asRaftSnapshot(record: SnapshotRecord): Snapshot {
   return { data: new Uint8Array(0), metadata: { index: record.index, term: record.term, confState: record.confState } };
 }
 
+/**
+ * etcd's SnapshotCatchUpEntries: log entries a snapshot leaves in memory below itself, so a
+ * follower a little behind catches up from the log; one further behind is sent a snapshot.
+ */
+export const CATCH_UP_ENTRIES = 5000;
+
+/**
+ * How many entries a snapshot keeps in memory for a given --snapshot-count. With etcd's default
+ * count both bounds are etcd's 5,000, even when a follower lags further: the log held in memory
+ * never exceeds one snapshot interval plus 5,000 entries. (Up to 200,000 were kept for a lagging
+ * follower before snapshot transfer existed: one stopped member then held ~220 MB of 1 KiB puts
+ * in the leader's memory.) A small count keeps up to 10 intervals for a lagging follower, so a
+ * follower restarting during a test with --snapshot-count 100 is not sent a snapshot at once.
+ */
+export function retentionFor(snapshotCount: number): { catchUpEntries: number; retainEntriesMax: number } {
+  return {
+    catchUpEntries: Math.min(CATCH_UP_ENTRIES, snapshotCount),
+    retainEntriesMax: Math.min(CATCH_UP_ENTRIES, 10 * snapshotCount),
+  };
+}
+
 export interface SnapshotterDeps {
   snapDir: string;
   storage: MemoryStorage;
@@ -119,8 +140,9 @@ export interface SnapshotterDeps {
   catchUpEntries: number;
   /**
    * Leader only: the lowest log index a follower has confirmed. Entries above it are kept (up
-   * to `retainEntriesMax` below the snapshot) because sending a snapshot to a far-behind
-   * member is not supported yet; a member further behind cannot catch up.
+   * to `retainEntriesMax` below the snapshot) so that a follower a little further behind than
+   * `catchUpEntries` still catches up from the log; one further behind is sent a snapshot
+   * (which restarts it to install the snapshot).
    */
   slowestFollowerMatch(): number | undefined;
   retainEntriesMax: number;

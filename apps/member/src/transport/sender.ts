@@ -9,7 +9,6 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { formatId } from '../ids';
-import { ptrace } from '../server/raft-loop';
 import type { MemberMetrics } from '../observability/metrics';
 import { HandshakeRefused, describeRefusal, dialPeer } from './dial';
 import type { PeerStats, PeerTransportLimits, UnreachableReason } from './types';
@@ -149,7 +148,6 @@ export class PeerSender {
       this.ctx.metrics?.peerSentBytes.inc({ To: formatId(this.peerId) }, bytes);
     }
     socket.uncork();
-    ptrace(`flush>${this.peerId}`);
     if (!writable) {
       this.waitingForDrain = true;
       socket.once('drain', () => {

@@ -8,7 +8,7 @@ import { delivered, startNode, stopAllNodes, unusedPort, waitFor } from './test-
 afterEach(stopAllNodes);
 
 describe('PeerTransport', () => {
-  test('messages sent in one tick arrive in order, batched', async () => {
+  test('messages sent in one synchronous run arrive in order, batched', async () => {
     const a = await startNode(1n);
     const b = await startNode(2n);
     a.transport.addPeer(2n, [b.url]);
@@ -18,8 +18,25 @@ describe('PeerTransport', () => {
     await waitFor(() => delivered(b).length === sent.length);
     expect(delivered(b)).toEqual(sent);
     expect(b.received.every((r) => r.from === 1n)).toBe(true);
-    // One tick's sends leave as one frame (a few at most if the socket pushed back).
+    // One run's sends leave as one frame (a few at most if the socket pushed back).
     expect(b.received.length).toBeLessThanOrEqual(3);
+  });
+
+  test('queued messages go out within the same turn: at the end of the run, or at once on flushQueued()', async () => {
+    const a = await startNode(1n);
+    const b = await startNode(2n);
+    a.transport.addPeer(2n, [b.url]);
+    await waitFor(() => a.transport.activeSince(2n) !== undefined);
+    a.transport.send(2n, Buffer.from('x'));
+    a.transport.send(2n, Buffer.from('y'));
+    expect(a.transport.stats(2n)).toMatchObject({ queuedMessages: 2, sentMessages: 0 });
+    await Promise.resolve(); // a microtask checkpoint, not an event-loop turn
+    expect(a.transport.stats(2n)).toMatchObject({ queuedMessages: 0, sentMessages: 2 });
+    a.transport.send(2n, Buffer.from('z'));
+    a.transport.flushQueued();
+    expect(a.transport.stats(2n)).toMatchObject({ queuedMessages: 0, sentMessages: 3 });
+    await waitFor(() => delivered(b).length === 3);
+    expect(delivered(b)).toEqual(['x', 'y', 'z']);
   });
 
   test('reconnects after the peer listener restarts, reporting it unreachable meanwhile', async () => {

@@ -128,7 +128,8 @@ export class PeerTransport {
 
   /**
    * Queues one encoded raft message for `to`; messages queued in the same synchronous run leave
-   * in one batch (at the end of the run, or at flushQueued()). Returns false if it was dropped (unknown peer or full queue — unreachable is reported).
+   * in one batch (at the end of the run, or at flushQueued()). Returns false if it was dropped
+   * (unknown peer or full queue — unreachable is reported).
    */
   send(to: bigint, message: Uint8Array): boolean {
     const sender = this.senders.get(to);
