@@ -2,6 +2,8 @@
 // Only what the store uses: point reads, ordered scans, atomic write batches, properties.
 // Keys and values are always Buffers.
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 const { RocksLevel } = require('@nxtedition/rocksdb') as { RocksLevel: new (location: string, options: object) => RawRocks };
 
 interface RawIterator {
@@ -153,6 +155,21 @@ export class Rocks {
     } finally {
       await iterator.close();
     }
+  }
+
+  /** Bytes of the database directory on disk (all files: tables, logs, manifest). */
+  directoryBytes(): number {
+    let total = 0;
+    for (const name of readdirSync(this.location)) {
+      const stats = statSync(join(this.location, name), { throwIfNoEntry: false });
+      if (stats?.isFile() === true) total += stats.size;
+    }
+    return total;
+  }
+
+  /** RocksDB's estimate of live data (tables) plus memtables. */
+  liveBytes(): number {
+    return this.numericProperty('rocksdb.estimate-live-data-size') + this.numericProperty('rocksdb.cur-size-all-mem-tables');
   }
 
   /** A numeric RocksDB property (e.g. "rocksdb.total-sst-files-size"), 0 if unknown. */

@@ -10,8 +10,6 @@
 // - the applied index and term on disk always belong to the data beside them: they are
 //   written in the same RocksDB batch.
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApplyBatch, type ApplyMeta, type BatchCommit, type BatchHost, deferred } from './apply-batch';
 import { BackendSize } from './backend-size/backend-size';
 import { compactHistory, type PhysicalCompaction } from './compaction';
@@ -19,7 +17,7 @@ import { recoverDefrag, rewriteDatabase } from './defrag';
 import { CompactedError, FutureRevisionError, StoreClosedError } from './errors';
 import { hashAllHistory, hashHistoryUpTo, ownKeyValue, readHistoryEvents, rebuildIndex } from './history';
 import { createKeyIndex, type KeyIndex } from './key-index';
-import { decodeU64, encodeU64, type KeySpace, KeySpaces, metaDbKey, type MetaKeyName } from './keyspaces';
+import { decodeU64, type KeySpace, KeySpaces, metaDbKey, type MetaKeyName } from './keyspaces';
 import { decodeRecord } from './kv-codec';
 import { blankValues, executeRange, planRange, type RangePlan, type ReadView } from './range';
 import type {
@@ -37,7 +35,7 @@ import type {
   TxnResponse,
 } from './requests';
 import { encodeRevision, type Revision } from './revision';
-import { type BatchOp, Rocks } from './rocks';
+import { Rocks } from './rocks';
 import { checkRangeRequest, DEFAULT_MAX_TXN_OPS } from './txn-check';
 import type {
   CommittedListener,
@@ -320,30 +318,16 @@ export class MvccStore implements WatchSource, BatchHost {
   /** Bytes of the RocksDB directory on disk (all files: tables, logs, manifest). */
   diskSizeBytes(): number {
     if (this.readGate !== undefined) return this.lastDiskBytes; // defragment() is swapping directories
-    let total = 0;
-    for (const name of readdirSync(this.rocks.location)) {
-      const stats = statSync(join(this.rocks.location, name), { throwIfNoEntry: false });
-      if (stats?.isFile() === true) total += stats.size;
-    }
-    this.lastDiskBytes = total;
-    return total;
+    this.lastDiskBytes = this.rocks.directoryBytes();
+    return this.lastDiskBytes;
   }
 
   private lastDiskBytes = 0;
 
   /** RocksDB's estimate of live data (tables) plus memtables. */
   diskLiveBytes(): number {
-    return this.rocks.numericProperty('rocksdb.estimate-live-data-size') + this.rocks.numericProperty('rocksdb.cur-size-all-mem-tables');
+    return this.rocks.liveBytes();
   }
-
-  /** The op that persists the model's high-water mark (see MetaKey.backendPages). */
-  private backendPagesOp(): BatchOp {
-    this.persistedPages = this.backendSize.pageCount();
-    return { type: 'put', key: metaDbKey('backendPages'), value: encodeU64(this.persistedPages) };
-  }
-
-  /** The high-water mark last written to RocksDB (0 before the first write). */
-  private persistedPages = 0;
 
   /**
    * etcd's defrag as far as the reported sizes go: the bbolt model is rebuilt as etcd's
@@ -355,7 +339,7 @@ export class MvccStore implements WatchSource, BatchHost {
     try {
       await this.compactionChain;
       this.backendSize.defragment();
-      await this.rocks.write([this.backendPagesOp()], this.options.syncWrites === true);
+      await this.rocks.write([this.backendSize.highWaterOp()], this.options.syncWrites === true);
     } finally {
       release();
     }
@@ -375,7 +359,7 @@ export class MvccStore implements WatchSource, BatchHost {
       if (this.readers > 0) await new Promise<void>((resolve) => (this.readersIdle = resolve));
       this.rocks = await rewriteDatabase(this.rocks, this.rocks.location);
       this.backendSize.defragment();
-      await this.rocks.write([this.backendPagesOp()], this.options.syncWrites === true);
+      await this.rocks.write([this.backendSize.highWaterOp()], this.options.syncWrites === true);
     } catch (error) {
       this.failure ??= error;
       throw error;
@@ -400,7 +384,7 @@ export class MvccStore implements WatchSource, BatchHost {
     if (this.releaseTurn === undefined) await this.batchTurn;
     if (this.failure === undefined) {
       this.backendSize.close();
-      await this.rocks.write([this.backendPagesOp()], this.options.syncWrites === true);
+      await this.rocks.write([this.backendSize.highWaterOp()], this.options.syncWrites === true);
     }
     await this.rocks.close();
   }
@@ -429,9 +413,8 @@ export class MvccStore implements WatchSource, BatchHost {
     const release = this.takeTurn();
     try {
       if (commit.ops.length > 0) {
-        // The mark as of the model's last commit, when it moved: a crash loses at most the
-        // growth of the last 100 ms.
-        if (this.backendSize.pageCount() !== this.persistedPages) commit.ops.push(this.backendPagesOp());
+        const highWater = this.backendSize.highWaterOpIfMoved();
+        if (highWater !== undefined) commit.ops.push(highWater);
         await this.rocks.write(commit.ops, this.options.syncWrites === true);
       }
     } catch (error) {
@@ -551,7 +534,6 @@ export class MvccStore implements WatchSource, BatchHost {
     };
     this.applied = { appliedIndex: await meta('appliedIndex'), term: await meta('term') };
     const persistedPages = await meta('backendPages');
-    this.persistedPages = persistedPages;
     // A store that never committed anything is new: it starts as etcd's fresh backend.
     const sizeRebuild = persistedPages > 0 || !(await this.isEmpty()) ? BackendSize.rebuild(this.backendSizeOptions()) : undefined;
     if (sizeRebuild !== undefined) {

@@ -14,7 +14,7 @@
 // Figures change only at model commits, as etcd's do (its size is read when a tx begins),
 // so a quota check right after a write sees the size before it, as on etcd.
 // batchIntervalMs 0 commits the model with every store batch (deterministic tests).
-import { KeySpaces } from '../keyspaces';
+import { encodeU64, KeySpaces, metaDbKey } from '../keyspaces';
 import type { BatchOp } from '../rocks';
 import { BoltSizeModel, BulkLoad } from './bolt-model';
 import { bootstrapEtcdBackend, CONSISTENT_INDEX_BYTES, EtcdBucket, EtcdMetaKey } from './etcd-layout';
@@ -40,6 +40,8 @@ export class BackendSize {
   private constructor(
     private model: BoltSizeModel,
     options: BackendSizeOptions,
+    /** The high-water mark last written to the store (0 before the first write). */
+    private persistedPages: number,
   ) {
     this.batchIntervalMs = options.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS;
     this.batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
@@ -49,12 +51,12 @@ export class BackendSize {
   static fresh(options: BackendSizeOptions = {}): BackendSize {
     const model = new BoltSizeModel();
     bootstrapEtcdBackend(model);
-    return new BackendSize(model, options);
+    return new BackendSize(model, options, 0);
   }
 
   /** Rebuilds the model from a store's records (see SizeRebuild). */
   static rebuild(options: BackendSizeOptions = {}): SizeRebuild {
-    return new SizeRebuild((model) => new BackendSize(model, options));
+    return new SizeRebuild((model, persistedPages) => new BackendSize(model, options, persistedPages));
   }
 
   // Figures (as of the model's last commit)
@@ -70,6 +72,21 @@ export class BackendSize {
   /** High-water mark in pages; the store persists it so a restart keeps the file length. */
   pageCount(): number {
     return this.model.pageCount();
+  }
+
+  /**
+   * The op persisting the high-water mark (MetaKey backendPages) in the store's batch; counts
+   * it as written. The store adds it at every commit where the mark moved and on defrag/close,
+   * so a crash loses at most the growth of the model's last 100 ms.
+   */
+  highWaterOp(): BatchOp {
+    this.persistedPages = this.pageCount();
+    return { type: 'put', key: metaDbKey('backendPages'), value: encodeU64(this.persistedPages) };
+  }
+
+  /** highWaterOp() when the mark moved since it was last persisted. */
+  highWaterOpIfMoved(): BatchOp | undefined {
+    return this.pageCount() === this.persistedPages ? undefined : this.highWaterOp();
   }
 
   // Feeding
@@ -177,7 +194,7 @@ export class SizeRebuild {
   private readonly load = new BulkLoad();
   private keyBucketStarted = false;
 
-  constructor(private readonly wrap: (model: BoltSizeModel) => BackendSize) {}
+  constructor(private readonly wrap: (model: BoltSizeModel, persistedPages: number) => BackendSize) {}
 
   /** A record of any space but history. */
   addRecord(dbKey: Buffer, value: Buffer): void {
@@ -198,7 +215,7 @@ export class SizeRebuild {
   finish(persistedPages: number): BackendSize {
     if (!this.keyBucketStarted) this.startKeyBucket();
     for (const name of sortedBuckets().filter((name) => name > EtcdBucket.key)) this.emitSmall(name);
-    return this.wrap(this.load.finish(persistedPages));
+    return this.wrap(this.load.finish(persistedPages), persistedPages);
   }
 
   private startKeyBucket(): void {
