@@ -11,3 +11,4 @@ export { type Revision, compareRevisions } from './revision';
 export { type KeyIndex, type IndexedVersion, type KeyInterval, createKeyIndex } from './key-index';
 export * from './watch';
 export { decodeRecord as decodeHistoryRecord } from './kv-codec';
+export { EtcdBucket } from './backend-size/etcd-layout';

@@ -20,18 +20,8 @@ import type { MemberInfo } from '../cluster/membership';
 import type { AlarmEntry } from '../apply/alarms';
 
 /** Bucket names in byte order: the order a bbolt root bucket holds them. */
-export const EtcdBucket = {
-  alarm: 'alarm',
-  auth: 'auth',
-  authRoles: 'authRoles',
-  authUsers: 'authUsers',
-  cluster: 'cluster',
-  key: 'key',
-  lease: 'lease',
-  members: 'members',
-  membersRemoved: 'members_removed',
-  meta: 'meta',
-} as const;
+/** etcd's bucket names: the backend size model (libs/mvcc) and the snapshot writer share them. */
+export { EtcdBucket } from '@keel/mvcc';
 
 export const MetaKeys = {
   consistentIndex: Buffer.from('consistent_index'),
