@@ -6,7 +6,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-debian_packages=(etcd-server etcd-client nats-server)
+# libjemalloc2: bin/member runs on jemalloc when present (see bin/member), so tests run the
+# member as it is measured.
+debian_packages=(etcd-server etcd-client nats-server libjemalloc2)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -41,6 +41,7 @@ import { startLeaseCheckpoints } from '../lease/checkpoint';
 import { startQuotaGuard } from '../apply/quota';
 import { startPeers } from './peers';
 import { startAutoCompaction } from './auto-compaction';
+import { startIdleGc } from './idle-gc';
 import { openLocalState } from './local-state';
 import { RemovalNotice } from './removal-notice';
 import { publishAttributes } from '../cluster/publish';
@@ -65,6 +66,8 @@ const PENDING_REQUESTS_MAX = 100_000;
 const READERS_MAX = 100_000;
 /** etcd's default lease checkpoint interval. */
 const LEASE_CHECKPOINT_INTERVAL_MS = 5 * 60 * 1000;
+/** How often the idle collector looks at heap growth and write activity. */
+const IDLE_GC_INTERVAL_MS = 1000;
 /** etcd's default quota when --quota-backend-bytes is 0. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 
@@ -406,6 +409,12 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
   const stopCheckpoints = config.experimentalEnableLeaseCheckpoint
     ? startLeaseCheckpoints({ lessor, proposer, isLeader: () => isLeader, intervalMs: LEASE_CHECKPOINT_INTERVAL_MS, logger })
     : () => undefined;
+  const stopIdleGc = startIdleGc({
+    appliedIndex: () => loop.applied,
+    intervalMs: IDLE_GC_INTERVAL_MS,
+    onCollected: ({ beforeBytes, afterBytes, pauseMs }) =>
+      logger.debug({ beforeBytes, afterBytes, pauseMs: Math.round(pauseMs) }, 'idle full collection'),
+  });
   const stopCompactor = startAutoCompaction({
     mode: config.autoCompactionMode,
     retention: config.autoCompactionRetentionValue,
@@ -430,6 +439,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
       stopPublishing();
       stopExpiry();
       stopCompactor();
+      stopIdleGc();
       stopCheckpoints();
       quota.stop();
       await loop.stop();
