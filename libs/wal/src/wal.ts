@@ -34,6 +34,11 @@ export interface WalOptions {
    * an O_DSYNC write, which includes its flush (e.g. for etcd_disk_wal_fsync_duration_seconds).
    */
   onFsync?: (durationSeconds: number) => void;
+  /**
+   * Durable batches up to this many bytes are written with one O_DSYNC write on the calling
+   * thread instead of the thread pool (segment-writer.ts); 0 sends every one to the pool.
+   */
+  foregroundDurableBytesMax?: number;
 }
 
 export interface OpenOptions extends WalOptions {
@@ -122,7 +127,7 @@ export class Wal {
     await fs.rename(temp, dir);
     await fs.syncDir(path.dirname(dir));
     const writer = await SegmentWriter.start(
-      { fs, dir, segmentBytes, metadata, onFsync: options.onFsync },
+      { fs, dir, segmentBytes, metadata, onFsync: options.onFsync, foregroundDurableBytesMax: options.foregroundDurableBytesMax },
       // createSegmentFile synced the header records
       { segments: [first], file, offset: header.length, syncedOffset: header.length, lastCrc: header.lastCrc },
     );
@@ -159,7 +164,7 @@ export class Wal {
       throw err;
     }
     const writer = await SegmentWriter.start(
-      { fs, dir, segmentBytes, metadata: state.metadata, onFsync: options.onFsync },
+      { fs, dir, segmentBytes, metadata: state.metadata, onFsync: options.onFsync, foregroundDurableBytesMax: options.foregroundDurableBytesMax },
       { segments: [...segments], file, offset: scan.validEnd, syncedOffset: scan.validEnd, lastCrc: state.last.lastCrc },
     );
     const wal = new Wal(writer, state.hardState, state.lastIndex, options);

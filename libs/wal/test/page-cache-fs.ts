@@ -24,11 +24,14 @@ export interface PageCacheFs extends WalFileSystem {
   powerLoss(): void;
   /** Bytes written but not yet durable, over all files. */
   volatileBytes(): number;
+  /** O_DSYNC writes made on the calling thread (writeSync) and through the pool (write). */
+  readonly durableWrites: { foreground: number; pool: number };
 }
 
 export function pageCacheFs(base: WalFileSystem = unsyncedFs): PageCacheFs {
   const pending = new Map<number, PendingWrite[]>();
   let off = false;
+  const durableWrites = { foreground: 0, pool: 0 };
   const alive = (): void => {
     if (off) throw new Error('simulated power loss');
   };
@@ -63,9 +66,12 @@ export function pageCacheFs(base: WalFileSystem = unsyncedFs): PageCacheFs {
   };
 
   const handle = (inode: number, disk: WalFile, dsync: boolean): WalFile => ({
-    write: async (buffer, offset, length, position) => ({ bytesWritten: write(inode, disk, dsync, buffer, offset, length, position) }),
+    write: async (buffer, offset, length, position) => {
+      if (dsync) durableWrites.pool++;
+      return { bytesWritten: write(inode, disk, dsync, buffer, offset, length, position) };
+    },
     writeSync: (buffer, offset, length, position) => {
-      if (dsync) throw new Error('writeSync on an O_DSYNC file would block the event loop for a disk flush');
+      if (dsync) durableWrites.foreground++;
       return write(inode, disk, dsync, buffer, offset, length, position);
     },
     datasync: async () => {
@@ -111,6 +117,7 @@ export function pageCacheFs(base: WalFileSystem = unsyncedFs): PageCacheFs {
       alive();
       await base.syncDir(dir);
     },
+    durableWrites,
     powerLoss: () => {
       off = true;
       pending.clear();

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { Wal, walDirOf, type WalEntry } from '../src';
-import { UNSYNCED_REWRITE_BYTES_MAX } from '../src/segment-writer';
+import { FOREGROUND_DURABLE_BYTES_MAX, UNSYNCED_REWRITE_BYTES_MAX } from '../src/segment-writer';
 import { METADATA, indexes, makeEntries, unsyncedFs, useTempWalDir } from './helpers';
 import { pageCacheFs } from './page-cache-fs';
 
@@ -50,6 +50,31 @@ describe('power loss', () => {
     disk.powerLoss();
     await wal.close().catch(() => undefined);
     expect(indexes((await reopenFromDisk(dir)).entries)).toEqual([1, 2, 3]);
+  });
+
+  it('writes a small durable batch on the calling thread and a large one through the pool, both durable', async () => {
+    const disk = pageCacheFs();
+    const wal = await Wal.create(dir, METADATA, { segmentBytes: SEGMENT_BYTES, fs: disk });
+    await wal.save(null, makeEntries(1, 1, { size: 100 }));
+    await wal.append(null, makeEntries(2, 1, { size: 100 })); // both frames, well under 4 KiB
+    expect(disk.durableWrites).toEqual({ foreground: 1, pool: 0 });
+    expect(disk.volatileBytes()).toBe(0);
+    await wal.append(null, makeEntries(3, 1, { size: FOREGROUND_DURABLE_BYTES_MAX }));
+    expect(disk.durableWrites).toEqual({ foreground: 1, pool: 1 });
+    disk.powerLoss();
+    await wal.close().catch(() => undefined);
+    expect(indexes((await reopenFromDisk(dir)).entries)).toEqual([1, 2, 3]);
+  });
+
+  it('sends every durable batch to the pool when foregroundDurableBytesMax is 0', async () => {
+    const disk = pageCacheFs();
+    const wal = await Wal.create(dir, METADATA, { segmentBytes: SEGMENT_BYTES, fs: disk, foregroundDurableBytesMax: 0 });
+    await wal.append(null, makeEntries(1, 2, { size: 10 }));
+    await wal.sync();
+    await wal.save(null, makeEntries(3, 1, { size: 10 }));
+    await wal.sync();
+    expect(disk.durableWrites).toEqual({ foreground: 0, pool: 2 });
+    await wal.close();
   });
 
   it('falls back to write + fdatasync when the un-synced tail is too large to rewrite', async () => {
