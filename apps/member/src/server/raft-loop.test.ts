@@ -12,6 +12,7 @@ function ready(parts: Partial<Ready>): Ready {
 function harness(readies: Ready[]) {
   const log: string[] = [];
   const pendingSaves: Array<() => void> = [];
+  let applyGate: Promise<void> = Promise.resolve();
   let advanced = 0;
   const node = {
     tick: () => undefined,
@@ -40,7 +41,7 @@ function harness(readies: Ready[]) {
       applier: {
         applyEntries: (entries) => {
           log.push(`apply ${entries.map((e) => e.index).join(',')}`);
-          return Promise.resolve();
+          return applyGate;
         },
         applySnapshot: () => Promise.resolve(),
       },
@@ -58,7 +59,13 @@ function harness(readies: Ready[]) {
     pendingSaves.shift()!();
     await settle();
   };
-  return { loop, log, settle, finishSave, advanced: () => advanced };
+  /** Makes applies pending until the returned function is called. */
+  const holdApplies = () => {
+    let release!: () => void;
+    applyGate = new Promise<void>((resolve) => (release = resolve));
+    return release;
+  };
+  return { loop, log, settle, finishSave, holdApplies, advanced: () => advanced };
 }
 
 const leaderSoftState = { lead: 1n, raftState: StateType.Leader };
@@ -121,6 +128,22 @@ describe('RaftLoop ordering', () => {
     expect(h.log).toEqual(['save 5 sync', 'apply 4']);
     await h.finishSave();
     expect(h.log).toEqual(['save 5 sync', 'apply 4', 'saved', 'send 4', 'apply 5']);
+    expect(h.advanced()).toBe(1);
+    await h.loop.stop();
+  });
+
+  it('follower: acknowledges once its fsync is done even while the early apply still runs', async () => {
+    const h = harness([
+      ready({ softState: followerSoftState, entries: [entry(6)], committedEntries: [entry(5)], messages: [appResp], mustSync: true }),
+    ]);
+    const applyGate = h.holdApplies();
+    h.loop.kick();
+    await h.settle();
+    await h.finishSave();
+    expect(h.log).toEqual(['save 6 sync', 'apply 5', 'saved', 'send 4']);
+    expect(h.advanced()).toBe(0);
+    applyGate();
+    await h.settle();
     expect(h.advanced()).toBe(1);
     await h.loop.stop();
   });

@@ -117,14 +117,21 @@ export class RaftLoop {
       this.appliedIndex = rd.snapshot.metadata.index;
     }
     const saving = durableLog.save(rd.hardState, rd.entries, rd.mustSync);
-    if (early.length > 0 && !answerFirst) await Promise.all([saving, applier.applyEntries(early)]);
-    else await saving;
+    const applyingEarly = early.length > 0 && !answerFirst ? applier.applyEntries(early) : undefined;
+    // Awaited below; until then a failure must not count as unhandled (the save is awaited first).
+    applyingEarly?.catch(() => undefined);
+    await saving;
     if (rd.hardState) {
       logMirror.setHardState(rd.hardState);
       events.onHardState?.(rd.hardState);
     }
     logMirror.append(rd.entries);
+    // A follower acknowledges as soon as the entries are on its disk, not after the early apply:
+    // the leader's commit (and so every client's answer) waits on this acknowledgement, while
+    // the apply only has to finish before the next Ready (as etcd sends after its WAL save and
+    // applies in another goroutine).
     if (!this.isLeader) sender.send(rd.messages);
+    if (applyingEarly) await applyingEarly;
     // Entries at or below the store's applied index come back after a restart; the applier
     // skips their data effects but still replays conf changes into raft and the member list.
     if (late.length > 0) await applier.applyEntries(late);
