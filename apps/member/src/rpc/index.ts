@@ -3,6 +3,7 @@ export { listenShared, bindAddress, type SharedListener, type SharedListenerOpti
 export { GrpcError, GrpcStatus, toGrpcError, encodeGrpcMessage, decodeGrpcMessage, type GrpcStatusCode } from './status';
 export { Deframer, encodeFrame, FRAME_HEADER_BYTES } from './framing';
 export { parseGrpcTimeout } from './call';
+export { flushQueuedResponses } from './h2/writer';
 export { serverTlsOptions, clientTlsOptions, clientCertificateCheck, type ClientCertificateCheck } from './tls';
 export { messageEncodingOf, type MessageEncoding } from './framing';
 export type {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { MemberConfig } from '../config/types';
 import type { MemberMetrics } from '../observability/metrics';
 import { grpcOutcomeRecorder } from '../observability/metrics';
-import { GrpcServer, GRPC_OVERHEAD_BYTES, clientCertificateCheck, listenShared, serverTlsOptions, type SharedListener } from '../rpc';
+import { GrpcServer, GRPC_OVERHEAD_BYTES, clientCertificateCheck, flushQueuedResponses, listenShared, serverTlsOptions, type SharedListener } from '../rpc';
 import { createJsonGateway } from '../jsongw';
 import { registerServices, type ServiceHandlerSet } from './services';
 import { createHttpHandler, listenMetricsUrls } from '../http';
@@ -247,6 +247,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
           metrics.proposalsPending.set(waits.size);
           snapshotter.maybeSnapshot(index);
         },
+        onAnswersQueued: () => flushQueuedResponses(),
         onFatal: (err) => {
           logger.fatal({ err }, 'raft loop failed; exiting');
           process.exit(1);

@@ -46,7 +46,7 @@ function harness(readies: Ready[]) {
         applySnapshot: () => Promise.resolve(),
       },
       tickIntervalMs: 60_000,
-      events: {},
+      events: { onAnswersQueued: () => void log.push('answers') },
     },
     0,
   );
@@ -113,7 +113,7 @@ describe('RaftLoop ordering', () => {
     const h = harness([ready({ softState: leaderSoftState, committedEntries: [entry(5)], messages: [app] })]);
     h.loop.kick();
     await h.settle();
-    expect(h.log).toEqual(['apply 5', 'send 3', 'save ']);
+    expect(h.log).toEqual(['apply 5', 'answers', 'send 3', 'save ']);
     await h.finishSave();
     expect(h.advanced()).toBe(1);
     await h.loop.stop();

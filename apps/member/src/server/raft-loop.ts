@@ -12,6 +12,11 @@ export interface RaftLoopEvents {
   onReadStates?(states: ReadState[]): void;
   /** Called after each applied batch with the highest applied index. */
   onApplied?(index: number): void;
+  /**
+   * Called when calls answered by an apply have had ANSWER_HOPS promise hops to queue their
+   * replies, before the loop goes on: the place to put those replies on the wire.
+   */
+  onAnswersQueued?(): void;
   onFatal?(error: Error): void;
 }
 
@@ -24,6 +29,13 @@ export interface RaftLoopDeps {
   tickIntervalMs: number;
   events: RaftLoopEvents;
 }
+
+/**
+ * Promise hops between an apply resolving its calls' waits and those calls queueing their
+ * replies that the loop allows for. A unary KV call needs one (1,000 puts: every flush found the
+ * reply queued); two leaves room.
+ */
+const ANSWER_HOPS = 2;
 
 export class RaftLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -91,6 +103,20 @@ export class RaftLoop {
     }
   }
 
+  /**
+   * Puts the replies of a leader's commit-only Ready on the wire before its commit notices and
+   * hard-state write. Otherwise they leave at the connections' scheduled flush, one poll phase
+   * after the Ready: a syscall trace of 3-member 1-client puts showed the reply 230 µs (median)
+   * after the apply's RocksDB write, behind two peer writes, the hard-state pwrite and a follower
+   * read. Best effort: a reply not queued within ANSWER_HOPS hops leaves at that flush, as before.
+   * Only this Ready: waiting a hop after every applying Ready was no better at 1 client and
+   * cost p99 at 1000.
+   */
+  private async sendAnswers(): Promise<void> {
+    for (let hop = 0; hop < ANSWER_HOPS; hop++) await null;
+    this.deps.events.onAnswersQueued?.();
+  }
+
   private async handleReady(rd: Ready): Promise<void> {
     const { durableLog, logMirror, sender, applier, events, node } = this.deps;
     if (rd.softState) {
@@ -106,7 +132,10 @@ export class RaftLoop {
     // answers its clients first: the followers' commit notice can wait the apply, the client
     // should not wait two socket writes and a WAL write.
     const answerFirst = this.isLeader && rd.entries.length === 0 && early.length > 0;
-    if (answerFirst) await applier.applyEntries(early);
+    if (answerFirst) {
+      await applier.applyEntries(early);
+      await this.sendAnswers();
+    }
     // A leader may send before its own fsync (the entries count toward commit only once it has
     // persisted them itself); a follower must persist before acknowledging.
     if (this.isLeader) sender.send(rd.messages);

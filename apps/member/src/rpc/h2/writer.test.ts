@@ -1,5 +1,5 @@
 import { Duplex } from 'node:stream';
-import { FrameWriter } from './writer';
+import { FrameWriter, flushQueuedResponses } from './writer';
 
 /** A socket whose writes complete only when the test says so. */
 class SlowSocket extends Duplex {
@@ -29,6 +29,20 @@ class SlowSocket extends Duplex {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('FrameWriter', () => {
+  test('flushQueuedResponses writes every connection\'s queued frames at once, and only once', async () => {
+    const sockets = [new SlowSocket(), new SlowSocket()];
+    const writers = sockets.map((socket) => new FrameWriter(socket, () => undefined));
+    writers.forEach((writer, i) => {
+      writer.frameHeader(1, 0, 0, 1);
+      writer.payload(Buffer.from([i]));
+    });
+    expect(sockets.map((s) => s.writes.length)).toEqual([0, 0]);
+    flushQueuedResponses();
+    expect(sockets.map((s) => s.writes.map((w) => w[w.length - 1]))).toEqual([[0], [1]]);
+    await turn();
+    expect(sockets.map((s) => s.writes.length)).toEqual([1, 1]);
+  });
+
   test('frames queued in one turn leave in one write, in order; large payloads are not copied', async () => {
     const socket = new SlowSocket();
     const writer = new FrameWriter(socket, () => undefined);

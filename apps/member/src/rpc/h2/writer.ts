@@ -21,6 +21,19 @@ const CONCAT_LIMIT_BYTES = 64 * 1024;
 /** Bytes queued in one turn above which DATA waits in the streams until the next flush. */
 const QUEUE_LIMIT_BYTES = 1024 * 1024;
 
+/** Writers with queued frames and a flush scheduled (see flushQueuedResponses). */
+const scheduledWriters = new Set<FrameWriter>();
+
+/**
+ * Writes every connection's queued frames now instead of at its scheduled flush (which, when
+ * queued from a setImmediate callback, runs only after the next poll phase). The raft loop calls
+ * this once the calls it has just answered have queued their replies and before it goes on
+ * with other work (see RaftLoop.sendAnswers).
+ */
+export function flushQueuedResponses(): void {
+  for (const writer of scheduledWriters) writer.flush();
+}
+
 export class FrameWriter {
   private parts: Buffer[] = [];
   private queuedBytes = 0;
@@ -79,6 +92,7 @@ export class FrameWriter {
 
   flush(): void {
     this.flushScheduled = false;
+    scheduledWriters.delete(this);
     this.sealSlab();
     if (this.parts.length === 0) return;
     const parts = this.parts;
@@ -126,6 +140,7 @@ export class FrameWriter {
   private schedule(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
+    scheduledWriters.add(this);
     setImmediate(() => this.flush());
   }
 }
