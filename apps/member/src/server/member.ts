@@ -247,7 +247,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
           metrics.proposalsPending.set(waits.size);
           snapshotter.maybeSnapshot(index);
         },
-        onAnswersQueued: () => flushQueuedResponses(),
+        onAnswersQueued: flushQueuedResponses,
         onFatal: (err) => {
           logger.fatal({ err }, 'raft loop failed; exiting');
           process.exit(1);

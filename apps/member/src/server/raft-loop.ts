@@ -136,8 +136,9 @@ export class RaftLoop {
       await applier.applyEntries(early);
       await this.sendAnswers();
     }
-    // A leader may send before its own fsync (the entries count toward commit only once it has
-    // persisted them itself); a follower must persist before acknowledging.
+    // A leader may send before its own fsync (raft counts the leader's own copy as it appends,
+    // thesis §10.2.1, so a quorum of followers' disks can commit it); a follower must persist
+    // before acknowledging.
     if (this.isLeader) sender.send(rd.messages);
     if (rd.snapshot && rd.snapshot.metadata.index > 0) {
       await durableLog.saveSnapshot(rd.snapshot);
