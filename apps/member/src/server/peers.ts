@@ -7,6 +7,7 @@ import { PeerTransport } from '../transport';
 import type { MemberMetrics } from '../observability/metrics';
 import type { Membership } from '../cluster/membership';
 import type { MessageSender } from './ports';
+import { CommitNoticeHold } from './commit-notices';
 import type { Http1Handler } from '../rpc';
 import { decodeMessage, encodeMessage } from './raft-codec';
 
@@ -39,6 +40,23 @@ export interface PeerWiring {
 
 export async function startPeers(deps: PeerWiringDeps): Promise<PeerWiring> {
   const { logger } = deps;
+  // Commit-only appends are held briefly (./commit-notices): the next append usually says the same.
+  const direct: MessageSender = {
+    send(messages) {
+      for (const message of messages) {
+        if (message.type === MessageType.Snap) {
+          sendSnapshot(message);
+          continue;
+        }
+        transport.send(message.to, encodeMessage(message));
+      }
+      // Out now, as one write per peer: the leader's MsgApp then leaves before its own WAL
+      // write is even submitted, and a follower's acknowledgement right after its fsync.
+      transport.flushQueued();
+    },
+  };
+  const sender = new CommitNoticeHold(direct);
+
   const transport = new PeerTransport({
     selfId: deps.selfId,
     clusterId: deps.clusterId,
@@ -48,7 +66,9 @@ export async function startPeers(deps: PeerWiringDeps): Promise<PeerWiring> {
     onMessages: (from, messages) => {
       for (const bytes of messages) {
         try {
-          deps.step(decodeMessage(bytes));
+          const message = decodeMessage(bytes);
+          if (message.type === MessageType.Prop) sender.noteProposalFrom(message.from);
+          deps.step(message);
         } catch (err) {
           logger.warn({ err, from: from.toString(16) }, 'dropping undecodable or unacceptable raft message');
         }
@@ -103,22 +123,13 @@ export async function startPeers(deps: PeerWiringDeps): Promise<PeerWiring> {
   };
   syncPeers();
 
+
   return {
-    sender: {
-      send(messages) {
-        for (const message of messages) {
-          if (message.type === MessageType.Snap) {
-            sendSnapshot(message);
-            continue;
-          }
-          transport.send(message.to, encodeMessage(message));
-        }
-        // Out now, as one write per peer: the leader's MsgApp then leaves before its own WAL
-        // write is even submitted, and a follower's acknowledgement right after its fsync.
-        transport.flushQueued();
-      },
-    },
+    sender,
     syncPeers,
-    stop: () => transport.stop(),
+    stop: () => {
+      sender.close();
+      return transport.stop();
+    },
   };
 }

@@ -8,6 +8,7 @@ import { H2GrpcConnection } from '../client/h2-grpc';
 import { encodePut } from '../client/wire';
 import { compareWorkloads, scaled, type CompareWorkload } from './workloads';
 import { formatCompareTable, type CompareRow } from './table';
+import { leaderFirst } from './leader';
 
 /**
  * The Keel member launcher. The harness's binPath() is relative to its own source file, which is
@@ -92,13 +93,16 @@ export async function runCompare(parsed: ParsedCommandLine): Promise<number> {
     });
     try {
       await Promise.all([seedRangeKey(etcd), seedRangeKey(keel)]);
+      // Leader first in both: the 1-client workloads then go to the same role in each (./leader).
+      const [etcdEndpoints, keelEndpoints] = await Promise.all([leaderFirst(etcd.endpoints), leaderFirst(keel.endpoints)]);
+      const endpointsOf = { etcd: etcdEndpoints, keel: keelEndpoints };
       for (const workload of workloads) {
         const row: CompareRow = { workload: workload.name, members, etcd: [], keel: [] };
         for (let round = 0; round < rounds; round++) {
-          const order: ['etcd' | 'keel', Cluster][] = round % 2 === 0 ? [['etcd', etcd], ['keel', keel]] : [['keel', keel], ['etcd', etcd]];
-          for (const [system, cluster] of order) {
+          const order: ('etcd' | 'keel')[] = round % 2 === 0 ? ['etcd', 'keel'] : ['keel', 'etcd'];
+          for (const system of order) {
             process.stderr.write(`[${members} member(s)] ${workload.name}: ${system}, round ${round + 1}/${rounds}\n`);
-            row[system].push(await runOnce(cluster.endpoints, scaled(workload, scale)));
+            row[system].push(await runOnce(endpointsOf[system], scaled(workload, scale)));
           }
         }
         rows.push(row);
