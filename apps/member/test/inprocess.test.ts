@@ -8,6 +8,7 @@ import { createMetrics } from '../src/observability/metrics';
 import { createLogger } from '../src/observability/logger';
 import { startMember, type MemberHandle } from '../src/server/member';
 import { inProcessConfig } from './inprocess-config';
+import { answerFlushes } from '../src/rpc/h2/writer';
 
 const logger = createLogger({ level: 'error', outputs: ['stderr'], sync: true });
 
@@ -57,6 +58,17 @@ describe('member core (in process, etcd3 client)', () => {
     expect(await client.getAll().prefix('a/').strings()).toEqual({ 'a/1': 'x', 'a/2': 'y' });
     expect(second.header.member_id).not.toBe('0');
     expect(second.header.cluster_id).not.toBe('0');
+  });
+
+  it("puts a lone put's reply on the wire with its apply, not a poll phase later", async () => {
+    const { client } = running!;
+    await until(async () => client.put('lone').value('warm'));
+    const before = { ...answerFlushes };
+    for (let i = 0; i < 20; i++) await client.put('lone').value(String(i));
+    // One answer flush per put; each should find the put's reply already queued (the raft loop
+    // waits ANSWER_HOPS promise hops for it). None found means the reply path outgrew the hops.
+    expect(answerFlushes.calls - before.calls).toBeGreaterThanOrEqual(20);
+    expect(answerFlushes.found - before.found).toBeGreaterThanOrEqual(19);
   });
 
   it('deletes a prefix and reports how many keys went', async () => {

@@ -32,10 +32,18 @@ export interface RaftLoopDeps {
 
 /**
  * Promise hops between an apply resolving its calls' waits and those calls queueing their
- * replies that the loop allows for. A unary KV call needs one (1,000 puts: every flush found the
- * reply queued); two leaves room.
+ * replies that the loop allows for. A unary put needs four today (counted with
+ * rpc/h2/writer.ts answerFlushes: with two, 0 of 3,000 flushes found the reply, with four all
+ * but the first); six leaves room, and test/inprocess.test.ts fails if a put needs more.
  */
-const ANSWER_HOPS = 2;
+const ANSWER_HOPS = 6;
+
+/**
+ * A leader's Ready that commits its own new entries (a single member's) answers at once when it
+ * applies at most this many: a lone client is waiting. Larger batches come with load, where the
+ * replies leave at the connections' scheduled flush, one write per connection for the turn.
+ */
+const PROMPT_ANSWER_ENTRIES_MAX = 8;
 
 export class RaftLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -104,13 +112,13 @@ export class RaftLoop {
   }
 
   /**
-   * Puts the replies of a leader's commit-only Ready on the wire before its commit notices and
-   * hard-state write. Otherwise they leave at the connections' scheduled flush, one poll phase
-   * after the Ready: a syscall trace of 3-member 1-client puts showed the reply 230 µs (median)
-   * after the apply's RocksDB write, behind two peer writes, the hard-state pwrite and a follower
-   * read. Best effort: a reply not queued within ANSWER_HOPS hops leaves at that flush, as before.
-   * Only this Ready: waiting a hop after every applying Ready was no better at 1 client and
-   * cost p99 at 1000.
+   * Puts the replies of a leader's commit-only Ready (and of a single member's small Ready) on
+   * the wire before its commit notices and hard-state write. Otherwise they leave at the
+   * connections' scheduled flush, one poll phase after the Ready: a syscall trace of 3-member
+   * 1-client puts showed the reply 230 µs (median) after the apply's RocksDB write, behind two
+   * peer writes, the hard-state pwrite and a follower read. Best effort: a reply not queued
+   * within ANSWER_HOPS hops leaves at that flush, as before. Not after every applying Ready:
+   * yielding a whole turn there was no better at 1 client and cost p99 at 1000.
    */
   private async sendAnswers(): Promise<void> {
     for (let hop = 0; hop < ANSWER_HOPS; hop++) await null;
@@ -164,7 +172,10 @@ export class RaftLoop {
     if (applyingEarly) await applyingEarly;
     // Entries at or below the store's applied index come back after a restart; the applier
     // skips their data effects but still replays conf changes into raft and the member list.
-    if (late.length > 0) await applier.applyEntries(late);
+    if (late.length > 0) {
+      await applier.applyEntries(late);
+      if (this.isLeader && late.length <= PROMPT_ANSWER_ENTRIES_MAX) await this.sendAnswers();
+    }
     if (rd.committedEntries.length > 0) {
       this.appliedIndex = Math.max(this.appliedIndex, rd.committedEntries[rd.committedEntries.length - 1]!.index);
       events.onApplied?.(this.appliedIndex);

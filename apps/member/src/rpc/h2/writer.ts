@@ -31,8 +31,17 @@ const scheduledWriters = new Set<FrameWriter>();
  * with other work (see RaftLoop.sendAnswers).
  */
 export function flushQueuedResponses(): void {
+  answerFlushes.calls++;
+  if (scheduledWriters.size > 0) answerFlushes.found++;
   for (const writer of scheduledWriters) writer.flush();
 }
+
+/**
+ * How many flushQueuedResponses() calls found replies queued. If the calls' reply path grows
+ * longer than the raft loop's answer hops, `found` stops growing and replies fall back to the
+ * scheduled flush, with no other symptom than latency; a test watches this.
+ */
+export const answerFlushes = { calls: 0, found: 0 };
 
 export class FrameWriter {
   private parts: Buffer[] = [];
