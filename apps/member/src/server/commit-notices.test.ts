@@ -124,6 +124,26 @@ describe('CommitNoticeHold', () => {
     expect(sent[2]).toEqual([notice(3n, 7, 7)]);
   });
 
+  it('a notice sent at once for a proposing follower replaces the one held for it', () => {
+    const { hold, sent } = recordingHold();
+    hold.send([notice(3n, 5, 5)]);
+    hold.noteProposalFrom(3n);
+    hold.send([append(3n, 5, 5)]); // entry 6 awaited
+    hold.send([notice(3n, 6, 6)]);
+    jest.advanceTimersByTime(5);
+    expect(sent).toEqual([[append(3n, 5, 5)], [notice(3n, 6, 6)]]);
+  });
+
+  it('sends every held notice before a TimeoutNow, so the successor learns the commit index in the old term', () => {
+    const { hold, sent } = recordingHold();
+    hold.send([notice(2n, 5, 5), notice(3n, 5, 5)]);
+    const timeoutNow = newMessage({ type: MessageType.TimeoutNow, from: 1n, to: 2n, term: 2 });
+    hold.send([notice(2n, 5, 6), timeoutNow]);
+    expect(sent).toEqual([[notice(2n, 5, 5), notice(3n, 5, 5)], [notice(2n, 5, 6), timeoutNow]]);
+    jest.advanceTimersByTime(5);
+    expect(sent).toHaveLength(2);
+  });
+
   it('after close() drops what it holds and holds nothing more', () => {
     const { hold, sent } = recordingHold();
     hold.send([notice(2n, 5, 5)]);

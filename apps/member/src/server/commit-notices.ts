@@ -8,9 +8,14 @@
 //
 // This sender holds such notices for a short while and drops one when a later append to the
 // same follower goes out (that append carries a commit index at least as high). Raft tolerates
-// lost and delayed messages, so dropping a superseded notice is safe; holding one only delays
-// the follower's apply (its serializable reads and watchers) by at most the hold, and not its
-// linearizable reads, whose ReadIndex heartbeat carries the commit index itself.
+// lost and delayed messages, so dropping a superseded notice is safe; holding one delays the
+// follower's apply (its reads and watchers) by at most the hold. (A linearizable read on a
+// follower usually learns the commit index from its ReadIndex heartbeat, but that carries
+// min(match, commit), so a follower whose acknowledgement is still in flight can wait the hold.)
+//
+// A leadership hand-off sends TimeoutNow right after a last round of appends meant to carry
+// the commit index to everyone; the successor then campaigns in a new term and would drop a
+// notice that arrives after it. So a batch with TimeoutNow sends every held notice first.
 //
 // A follower whose own clients wait is different: it forwarded their proposals to the leader
 // and answers them when it applies, so with one client nothing would ever supersede the notice
@@ -59,12 +64,21 @@ export class CommitNoticeHold implements MessageSender {
   }
 
   send(messages: Message[]): void {
+    if (messages.some((m) => m.type === MessageType.TimeoutNow)) {
+      this.flush();
+      this.inner.send(messages);
+      return;
+    }
     this.learnAwaitedIndexes(messages);
     const now: Message[] = [];
     for (const message of messages) {
       if (isCommitNotice(message)) {
-        if (this.answersProposals(message)) now.push(message);
-        else if (!this.closed) this.held.set(message.to, message);
+        if (this.answersProposals(message)) {
+          this.held.delete(message.to); // this one goes now and says at least as much
+          now.push(message);
+        } else if (!this.closed) {
+          this.held.set(message.to, message);
+        }
         continue;
       }
       // An append with entries carries the leader's commit index as of now: it supersedes.

@@ -39,9 +39,10 @@ export interface RaftLoopDeps {
 const ANSWER_HOPS = 6;
 
 /**
- * A leader's Ready that commits its own new entries (a single member's) answers at once when it
- * applies at most this many: a lone client is waiting. Larger batches come with load, where the
- * replies leave at the connections' scheduled flush, one write per connection for the turn.
+ * A leader's Ready whose committed entries must wait for its own save (on a single member, every
+ * Ready that commits; on more, conf changes) answers at once when it applies at most this many:
+ * a lone client is waiting. Larger batches come with load, where the replies leave at the
+ * connections' scheduled flush, one write per connection for the turn.
  */
 const PROMPT_ANSWER_ENTRIES_MAX = 8;
 

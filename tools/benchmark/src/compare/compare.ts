@@ -96,6 +96,7 @@ export async function runCompare(parsed: ParsedCommandLine): Promise<number> {
       // Leader first in both: the 1-client workloads then go to the same role in each (./leader).
       const [etcdEndpoints, keelEndpoints] = await Promise.all([leaderFirst(etcd.endpoints), leaderFirst(keel.endpoints)]);
       const endpointsOf = { etcd: etcdEndpoints, keel: keelEndpoints };
+      process.stderr.write(`[${members} member(s)] leaders: etcd ${etcdEndpoints[0]}, keel ${keelEndpoints[0]}\n`);
       for (const workload of workloads) {
         const row: CompareRow = { workload: workload.name, members, etcd: [], keel: [] };
         for (let round = 0; round < rounds; round++) {

@@ -3,13 +3,17 @@
 // one client could write through its leader while the other's wrote through a follower (an
 // extra forwarding hop per request), and the 1-client rows of a 3-member comparison would say
 // more about the election than about either store. etcd's own published figures likewise keep
-// "write to leader" apart from "write to all members".
+// "write to leader" apart from "write to all members". The leader is looked up once, before the
+// first workload; compare prints it, and a re-election during the run is not followed. The
+// path through a follower is not among the 1-client rows: measure it with --endpoints naming a
+// follower.
 import { H2GrpcConnection } from '../client/h2-grpc';
 import { scanFields } from '../client/wire';
 
 const STATUS_PATH = '/etcdserverpb.Maintenance/Status';
 const LEADER_DEADLINE_MS = 20_000;
 const LEADER_RETRY_MS = 100;
+const STATUS_TIMEOUT_MS = 2_000;
 
 /** The two fields of a StatusResponse that say whether the answering member leads. */
 export interface LeaderView {
@@ -40,11 +44,16 @@ export function leaderFirstOrder(endpoints: readonly string[], views: readonly (
 
 async function statusOf(endpoint: string): Promise<LeaderView | undefined> {
   const connection = new H2GrpcConnection(`http://${endpoint}`);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${endpoint}: no status within ${STATUS_TIMEOUT_MS} ms`)), STATUS_TIMEOUT_MS);
+  });
   try {
-    return parseLeaderView(await connection.unary(STATUS_PATH, new Uint8Array(0)));
+    return parseLeaderView(await Promise.race([connection.unary(STATUS_PATH, new Uint8Array(0)), deadline]));
   } catch {
     return undefined; // not answering yet: asked again on the next pass
   } finally {
+    clearTimeout(timer);
     await connection.close();
   }
 }
