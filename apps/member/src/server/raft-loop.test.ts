@@ -109,11 +109,11 @@ describe('RaftLoop ordering', () => {
     await h.loop.stop();
   });
 
-  it('leader: a Ready with nothing new to persist answers clients before sending the commit', async () => {
+  it('leader: a Ready with nothing new to persist sends first (notices are held by the sender), then answers clients before its hard-state write', async () => {
     const h = harness([ready({ softState: leaderSoftState, committedEntries: [entry(5)], messages: [app] })]);
     h.loop.kick();
     await h.settle();
-    expect(h.log).toEqual(['apply 5', 'answers', 'send 3', 'save ']);
+    expect(h.log).toEqual(['send 3', 'apply 5', 'answers', 'save ']);
     await h.finishSave();
     expect(h.advanced()).toBe(1);
     await h.loop.stop();

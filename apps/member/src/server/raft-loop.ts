@@ -137,18 +137,19 @@ export class RaftLoop {
     // storage save: they are on a quorum's disks, so answering their clients cannot get ahead
     // of durability. Entries that arrive in this Ready are applied only after it is saved.
     const { early, late } = splitCommitted(rd);
+    // A leader may send before its own fsync (raft counts the leader's own copy as it appends,
+    // thesis §10.2.1, so a quorum of followers' disks can commit it); a follower must persist
+    // before acknowledging. The leader sends even before a commit-only apply: its commit
+    // notices are held (./commit-notices) and cost nothing here, except the one a follower's
+    // own waiting client needs, which should not wait for the leader's apply either.
+    if (this.isLeader) sender.send(rd.messages);
     // A leader Ready with nothing new to persist or replicate (typically "entry N committed")
-    // answers its clients first: the followers' commit notice can wait the apply, the client
-    // should not wait two socket writes and a WAL write.
+    // answers its clients before the hard-state write.
     const answerFirst = this.isLeader && rd.entries.length === 0 && early.length > 0;
     if (answerFirst) {
       await applier.applyEntries(early);
       await this.sendAnswers();
     }
-    // A leader may send before its own fsync (raft counts the leader's own copy as it appends,
-    // thesis §10.2.1, so a quorum of followers' disks can commit it); a follower must persist
-    // before acknowledging.
-    if (this.isLeader) sender.send(rd.messages);
     if (rd.snapshot && rd.snapshot.metadata.index > 0) {
       await durableLog.saveSnapshot(rd.snapshot);
       logMirror.applySnapshot(rd.snapshot);
