@@ -98,7 +98,7 @@ export class CommitNoticeHold implements MessageSender {
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.held.size === 0 || this.closed) return;
+    if (this.held.size === 0) return; // nothing is held once closed (close() clears, send() stops holding)
     const notices = [...this.held.values()];
     this.held.clear();
     this.inner.send(notices);

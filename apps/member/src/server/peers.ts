@@ -123,7 +123,6 @@ export async function startPeers(deps: PeerWiringDeps): Promise<PeerWiring> {
   };
   syncPeers();
 
-
   return {
     sender,
     syncPeers,
