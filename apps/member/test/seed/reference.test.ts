@@ -1,6 +1,6 @@
 // The rule for phases where etcd varies: a transcript is accepted only if it equals some etcd run.
 import type { NormalizedStep } from './replay';
-import { EtcdReference } from './reference';
+import { EXTRA_RUNS_MAX, EtcdReference } from './reference';
 import type { Phase, Session } from './session';
 
 function phase(name: string, varies: boolean): Phase {
@@ -40,10 +40,12 @@ describe('EtcdReference', () => {
 
   it('rejects an outcome no etcd run produced', async () => {
     const session: Session = { phases: [phase('C', true)] };
-    const reference = new EtcdReference(session, [fillStep('C', 8)], fakeEtcd([8, 10]).replay);
+    const etcd = fakeEtcd([8, 10]);
+    const reference = new EtcdReference(session, [fillStep('C', 8)], etcd.replay);
     const differences = await reference.differences([fillStep('C', 9)], 'quota cycle');
     expect(differences.map((d) => d.key)).toEqual(['C / fill']);
-    expect(differences[0]!.report).toContain('2 further etcd runs did not match either');
+    expect(etcd.calls).toHaveLength(EXTRA_RUNS_MAX);
+    expect(differences[0]!.report).toContain(`${EXTRA_RUNS_MAX} further etcd runs did not match either`);
   });
 
   it('never replays a phase where etcd is deterministic', async () => {

@@ -181,7 +181,8 @@ const quotaCycle: Phase = {
   name: 'C: 16 MiB quota',
   memberFlags: [...SEED_MEMBER_FLAGS, `--quota-backend-bytes=${SEED_QUOTA_BYTES}`],
   endpointForm: 'url',
-  // Seen in about one of ten paced replays on this machine: 10 puts fit instead of 8. Likely cause
+  // 10 puts fit instead of 8 in some paced replays (1 in 10 when written; 5 of 8 idle replays on
+  // 2026-12-07, with GOMAXPROCS=1 anything from 7 to 10). Likely cause
   // (from reading etcd 3.4's backend): after each commit etcd closes its previous read transaction
   // on a separate goroutine, racing with bbolt deciding which freed pages the next write may reuse,
   // and the winner decides how fast the file grows.
