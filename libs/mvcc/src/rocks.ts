@@ -11,11 +11,18 @@ interface RawIterator {
   close(): Promise<void>;
 }
 
+/**
+ * The binding's own batch (chained-batch.js), used through its implementation methods: the
+ * underscore methods go straight to the native WriteBatch (batch_put / batch_del /
+ * batch_write / batch_clear), without abstract-level's per-call checks, hooks and promise.
+ */
 interface RawChainedBatch {
-  put(key: Buffer, value: Buffer): void;
-  del(key: Buffer): void;
-  write(options?: { sync?: boolean }): Promise<void>;
+  _put(key: Buffer, value: Buffer, options: object): void;
+  _del(key: Buffer, options: object): void;
+  /** Writes on the calling thread (RocksDB's DB::Write); throws on failure. */
   _writeSync(options: { sync: boolean }): void;
+  /** Empties the native WriteBatch, keeping its buffer for the next write. */
+  _clear(): void;
   readonly length: number;
 }
 
@@ -24,7 +31,7 @@ interface RawRocks {
   close(): Promise<void>;
   getMany(keys: Buffer[]): Promise<Array<Buffer | undefined>>;
   _getManySync(keys: Buffer[], options: object): Array<Buffer | undefined>;
-  batch(): RawChainedBatch;
+  _chainedBatch(): RawChainedBatch;
   iterator(options: object): RawIterator;
   getProperty(name: string): string;
   readonly status: string;
@@ -85,11 +92,26 @@ const OPEN_OPTIONS = {
 
 export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
+/** The binding's per-operation options: no column family. */
+const NO_OPTIONS = {};
+const SYNC_WRITE = { sync: true };
+const ASYNC_WRITE = { sync: false };
+
 export class Rocks {
+  /**
+   * One native batch, reused by every write(): filled, written and cleared in one synchronous
+   * run, so no two writes can share it. Reuse saves building a batch per apply — through
+   * abstract-level that cost a 3-member leader ~12 µs per put, its functions running
+   * unoptimized in the apply path (perf with --perf-basic-prof, docs/PERFORMANCE.md).
+   */
+  private readonly batch: RawChainedBatch;
+
   private constructor(
     private readonly db: RawRocks,
     readonly location: string,
-  ) {}
+  ) {
+    this.batch = db._chainedBatch();
+  }
 
   static async open(location: string): Promise<Rocks> {
     const db = new RocksLevel(location, OPEN_OPTIONS);
@@ -118,15 +140,23 @@ export class Rocks {
     return this.db.getMany(keys);
   }
 
-  /** Writes the operations atomically. `sync` fsyncs RocksDB's own log first. */
+  /**
+   * Writes the operations atomically. `sync` fsyncs RocksDB's own log first. The write runs on
+   * this thread (as the binding's batch write always did); the promise only carries errors.
+   */
   async write(ops: readonly BatchOp[], sync: boolean): Promise<void> {
-    const batch = this.db.batch();
-    for (const op of ops) {
-      if (op.type === 'put') batch.put(op.key, op.value);
-      else batch.del(op.key);
+    assert.equal(this.db.status, 'open', 'rocksdb is not open');
+    const batch = this.batch;
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch._put(op.key, op.value, NO_OPTIONS);
+        else batch._del(op.key, NO_OPTIONS);
+      }
+      assert.equal(batch.length, ops.length, 'rocksdb batch lost operations');
+      batch._writeSync(sync ? SYNC_WRITE : ASYNC_WRITE);
+    } finally {
+      batch._clear();
     }
-    assert.equal(batch.length, ops.length, 'rocksdb batch lost operations');
-    await batch.write({ sync });
   }
 
   /**
@@ -138,7 +168,8 @@ export class Rocks {
    * entries below it.
    */
   sync(): void {
-    this.db.batch()._writeSync({ sync: true });
+    assert.equal(this.batch.length, 0, 'the shared rocksdb batch is in use');
+    this.batch._writeSync(SYNC_WRITE);
   }
 
   /** Ordered scan in chunks; the iterator reads one implicit snapshot of the database. */
