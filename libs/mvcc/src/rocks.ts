@@ -23,6 +23,8 @@ interface RawChainedBatch {
   _writeSync(options: { sync: boolean }): void;
   /** Empties the native WriteBatch, keeping its buffer for the next write. */
   _clear(): void;
+  /** Frees the native WriteBatch and detaches the batch from the database. */
+  close(): Promise<void>;
   readonly length: number;
 }
 
@@ -95,6 +97,8 @@ export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del
 /** The binding's per-operation options: no column family. */
 const NO_OPTIONS = {};
 const SYNC_WRITE = { sync: true };
+/** A write larger than this gets a fresh batch afterwards (see Rocks.write). */
+const REUSED_BATCH_BYTES_MAX = 4 * 1024 * 1024;
 const ASYNC_WRITE = { sync: false };
 
 export class Rocks {
@@ -104,7 +108,7 @@ export class Rocks {
    * abstract-level that cost a 3-member leader ~12 µs per put, its functions running
    * unoptimized in the apply path (perf with --perf-basic-prof, docs/PERFORMANCE.md).
    */
-  private readonly batch: RawChainedBatch;
+  private batch: RawChainedBatch;
 
   private constructor(
     private readonly db: RawRocks,
@@ -147,16 +151,30 @@ export class Rocks {
   async write(ops: readonly BatchOp[], sync: boolean): Promise<void> {
     assert.equal(this.db.status, 'open', 'rocksdb is not open');
     const batch = this.batch;
+    let bytes = 0;
     try {
       for (const op of ops) {
-        if (op.type === 'put') batch._put(op.key, op.value, NO_OPTIONS);
-        else batch._del(op.key, NO_OPTIONS);
+        if (op.type === 'put') {
+          batch._put(op.key, op.value, NO_OPTIONS);
+          bytes += op.key.length + op.value.length;
+        } else {
+          batch._del(op.key, NO_OPTIONS);
+          bytes += op.key.length;
+        }
       }
       assert.equal(batch.length, ops.length, 'rocksdb batch lost operations');
       batch._writeSync(sync ? SYNC_WRITE : ASYNC_WRITE);
     } finally {
       batch._clear();
+      // Clearing keeps the native buffer's capacity: after an unusually large write, start
+      // afresh rather than hold that memory for good.
+      if (bytes > REUSED_BATCH_BYTES_MAX) this.renewBatch();
     }
+  }
+
+  private renewBatch(): void {
+    void this.batch.close().catch(() => undefined);
+    this.batch = this.db._chainedBatch();
   }
 
   /**

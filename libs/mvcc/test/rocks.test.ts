@@ -58,6 +58,39 @@ describe('Rocks.open', () => {
   });
 });
 
+describe('Rocks.write (one reused native batch)', () => {
+  it('a write that fails part-way leaves nothing behind for the next write', async () => {
+    const rocks = await Rocks.open(dir);
+    try {
+      const broken = [
+        { type: 'put' as const, key: Buffer.from('a'), value },
+        { type: 'put' as const, key: Buffer.from('b'), value: undefined as unknown as Buffer },
+      ];
+      await expect(rocks.write(broken, false)).rejects.toThrow();
+      await rocks.write([{ type: 'put', key: Buffer.from('c'), value: marker }], false);
+      expect(await rocks.getMany([Buffer.from('a'), Buffer.from('b'), Buffer.from('c')])).toEqual([undefined, undefined, marker]);
+    } finally {
+      await rocks.close();
+    }
+  });
+
+  it('keeps writing after a write large enough to replace the batch, and still closes cleanly', async () => {
+    const rocks = await Rocks.open(dir);
+    const big = Buffer.alloc(1024 * 1024, 0x62);
+    const keys = ['b0', 'b1', 'b2', 'b3', 'b4'].map((k) => Buffer.from(k));
+    await rocks.write(keys.map((key) => ({ type: 'put' as const, key, value: big })), false);
+    await rocks.write([{ type: 'del', key: keys[0]! }, { type: 'put', key: Buffer.from('after'), value: marker }], false);
+    expect(await rocks.getMany([keys[0]!, keys[4]!, Buffer.from('after')])).toEqual([undefined, big, marker]);
+    await rocks.close();
+    const reopened = await Rocks.open(dir);
+    try {
+      expect(await reopened.get(Buffer.from('after'))).toEqual(marker);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
 describe('Rocks.sync', () => {
   it('writes a record to the RocksDB WAL (which it then fdatasyncs) and keeps the data readable', async () => {
     const rocks = await Rocks.open(dir);
