@@ -97,9 +97,9 @@ export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del
 /** The binding's per-operation options: no column family. */
 const NO_OPTIONS = {};
 const SYNC_WRITE = { sync: true };
+const ASYNC_WRITE = { sync: false };
 /** A write larger than this gets a fresh batch afterwards (see Rocks.write). */
 const REUSED_BATCH_BYTES_MAX = 4 * 1024 * 1024;
-const ASYNC_WRITE = { sync: false };
 
 export class Rocks {
   /**
@@ -186,6 +186,7 @@ export class Rocks {
    * entries below it.
    */
   sync(): void {
+    assert.equal(this.db.status, 'open', 'rocksdb is not open');
     assert.equal(this.batch.length, 0, 'the shared rocksdb batch is in use');
     this.batch._writeSync(SYNC_WRITE);
   }

@@ -35,10 +35,26 @@ export function randomLeaseId(): bigint {
 export function leaseHandlers(deps: LeaseServiceDeps): ServiceHandlers<typeof LeaseService> {
   const { lessor } = deps;
 
-  async function renew(id: bigint): Promise<number> {
-    if (!deps.isLeader()) return deps.forwarder.renew(id);
+  async function renewHere(id: bigint): Promise<number> {
     await deps.waitApplied();
     return lessor.renew(id) ?? 0;
+  }
+
+  function renew(id: bigint): Promise<number> {
+    return deps.isLeader() ? renewHere(id) : deps.forwarder.renew(id, () => renewHere(id));
+  }
+
+  async function timeToLiveHere(request: etcdserverpb.LeaseTimeToLiveRequest): Promise<etcdserverpb.LeaseTimeToLiveResponse> {
+    await deps.waitApplied();
+    const record = lessor.get(request.ID);
+    if (!record) return { header: deps.header(), ID: request.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
+    return {
+      header: deps.header(),
+      ID: request.ID,
+      TTL: BigInt(lessor.timeToLiveSeconds(record)),
+      grantedTTL: BigInt(record.ttlSeconds),
+      keys: request.keys ? [...record.keys].map((hex) => Buffer.from(hex, 'hex')) : [],
+    };
   }
 
   return {
@@ -77,17 +93,8 @@ export function leaseHandlers(deps: LeaseServiceDeps): ServiceHandlers<typeof Le
       call.onEnd(() => void chain.then(() => call.end()));
     },
     leaseTimeToLive: async (request) => {
-      if (!deps.isLeader()) return stampHeader(await deps.forwarder.timeToLive(request), deps.header);
-      await deps.waitApplied();
-      const record = lessor.get(request.ID);
-      if (!record) return { header: deps.header(), ID: request.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
-      return {
-        header: deps.header(),
-        ID: request.ID,
-        TTL: BigInt(lessor.timeToLiveSeconds(record)),
-        grantedTTL: BigInt(record.ttlSeconds),
-        keys: request.keys ? [...record.keys].map((hex) => Buffer.from(hex, 'hex')) : [],
-      };
+      if (deps.isLeader()) return timeToLiveHere(request);
+      return stampHeader(await deps.forwarder.timeToLive(request, () => timeToLiveHere(request)), deps.header);
     },
     leaseLeases: async () => {
       await deps.waitApplied();

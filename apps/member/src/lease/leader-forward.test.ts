@@ -49,10 +49,12 @@ afterEach(() => {
   requestsSeen = 0;
 });
 
-function forwarder(leaderKnownAfterMs: number, timeoutMs = 2_000): LeaderForwarder {
+function forwarder(leaderKnownAfterMs: number, timeoutMs = 2_000, leadsHereAfterMs = Infinity): LeaderForwarder {
   const knownFrom = Date.now() + leaderKnownAfterMs;
+  const leadsHereFrom = Date.now() + leadsHereAfterMs;
   const f = createLeaderForwarder({
     leaderClientUrls: () => (Date.now() >= knownFrom ? { leaderId: 7n, urls: [url] } : undefined),
+    isLeader: () => Date.now() >= leadsHereFrom,
     timeoutMs,
     retryPauseMs: 10,
   });
@@ -60,9 +62,12 @@ function forwarder(leaderKnownAfterMs: number, timeoutMs = 2_000): LeaderForward
   return f;
 }
 
+/** What the member itself would answer; must not be used while another member leads. */
+const notHere = () => Promise.reject(new Error('answered locally while another member leads'));
+
 it('waits for a leader to appear instead of failing at once', async () => {
   replies = [{ ttl: 60 }];
-  await expect(forwarder(150).renew(1n)).resolves.toBe(60);
+  await expect(forwarder(150).renew(1n, notHere)).resolves.toBe(60);
   expect(requestsSeen).toBe(1);
 });
 
@@ -72,23 +77,28 @@ it('asks again while the leader answers unavailable, then returns its answer', a
     { code: status.UNAVAILABLE, details: 'etcdserver: no leader' },
     { ttl: 30 },
   ];
-  await expect(forwarder(0).renew(2n)).resolves.toBe(30);
+  await expect(forwarder(0).renew(2n, notHere)).resolves.toBe(30);
   expect(requestsSeen).toBe(3);
   replies = [{ code: status.UNAVAILABLE, details: 'etcdserver: no leader' }, { ttl: 45 }];
-  const ttl = await forwarder(0).timeToLive({ ID: 2n, keys: false });
+  const ttl = await forwarder(0).timeToLive({ ID: 2n, keys: false }, notHere);
   expect(ttl.TTL).toBe(45n);
 });
 
 it('returns lease-not-found from the leader without asking again', async () => {
   replies = [{ code: status.NOT_FOUND, details: 'etcdserver: requested lease not found' }];
-  await expect(forwarder(0).renew(3n)).rejects.toMatchObject({ code: status.NOT_FOUND, message: 'etcdserver: requested lease not found' });
+  await expect(forwarder(0).renew(3n, notHere)).rejects.toMatchObject({ code: status.NOT_FOUND, message: 'etcdserver: requested lease not found' });
   expect(requestsSeen).toBe(1);
 });
 
 it('ends with "no leader" when none appears and "request timed out" when the leader never answers', async () => {
-  await expect(forwarder(60_000, 200).renew(4n)).rejects.toMatchObject({ code: status.UNAVAILABLE, message: 'etcdserver: no leader' });
+  await expect(forwarder(60_000, 200).renew(4n, notHere)).rejects.toMatchObject({ code: status.UNAVAILABLE, message: 'etcdserver: no leader' });
   expect(requestsSeen).toBe(0);
   replies = [{ code: status.UNAVAILABLE, details: 'etcdserver: leader changed' }];
-  await expect(forwarder(0, 200).renew(4n)).rejects.toMatchObject({ code: status.UNAVAILABLE, message: 'etcdserver: request timed out' });
+  await expect(forwarder(0, 200).renew(4n, notHere)).rejects.toMatchObject({ code: status.UNAVAILABLE, message: 'etcdserver: request timed out' });
   expect(requestsSeen).toBeGreaterThan(1);
+});
+
+it('answers here when this member becomes the leader while the forward waits', async () => {
+  // No other leader is ever known, so only the local answer can resolve this (else: "no leader").
+  await expect(forwarder(60_000, 2_000, 100).renew(5n, () => Promise.resolve(42))).resolves.toBe(42);
 });

@@ -16,14 +16,23 @@ import { etcdError } from '../api/errors';
 export interface LeaderForwarderDeps {
   /** Client URLs of the current leader, or undefined when there is none (or it is us). */
   leaderClientUrls(): { leaderId: bigint; urls: readonly string[] } | undefined;
+  /** True once this member leads: a forward still waiting is then answered here. */
+  isLeader(): boolean;
   timeoutMs: number;
   /** Pause between attempts while there is no leader or it did not answer (default 50 ms). */
   retryPauseMs?: number;
 }
 
+/**
+ * Each call takes the member's own way of answering, used instead if this member becomes the
+ * leader while the forward waits (it may win the very election the forward is waiting out).
+ */
 export interface LeaderForwarder {
-  renew(id: bigint): Promise<number>;
-  timeToLive(request: etcdserverpb.LeaseTimeToLiveRequest): Promise<etcdserverpb.LeaseTimeToLiveResponse>;
+  renew(id: bigint, answerHere: () => Promise<number>): Promise<number>;
+  timeToLive(
+    request: etcdserverpb.LeaseTimeToLiveRequest,
+    answerHere: () => Promise<etcdserverpb.LeaseTimeToLiveResponse>,
+  ): Promise<etcdserverpb.LeaseTimeToLiveResponse>;
   close(): void;
 }
 
@@ -58,10 +67,14 @@ export function createLeaderForwarder(deps: LeaderForwarderDeps): LeaderForwarde
   };
 
   /** Runs `attempt` against the current leader until it answers or the request times out. */
-  const untilAnswered = async <T>(attempt: (client: etcdserverpb.LeaseClient, deadline: Date) => Promise<T>): Promise<T> => {
+  const untilAnswered = async <T>(
+    attempt: (client: etcdserverpb.LeaseClient, deadline: Date) => Promise<T>,
+    answerHere: () => Promise<T>,
+  ): Promise<T> => {
     const deadline = new Date(Date.now() + deps.timeoutMs);
     let leaderSeen = false;
     for (;;) {
+      if (deps.isLeader()) return answerHere();
       const client = leaderClient();
       if (client !== undefined) {
         leaderSeen = true;
@@ -78,10 +91,10 @@ export function createLeaderForwarder(deps: LeaderForwarderDeps): LeaderForwarde
   };
 
   return {
-    renew(id) {
-      return untilAnswered((client, deadline) => renewOnce(client, id, deadline));
+    renew(id, answerHere) {
+      return untilAnswered((client, deadline) => renewOnce(client, id, deadline), answerHere);
     },
-    timeToLive(request) {
+    timeToLive(request, answerHere) {
       return untilAnswered(
         (client, deadline) =>
           new Promise((resolve, reject) => {
@@ -90,6 +103,7 @@ export function createLeaderForwarder(deps: LeaderForwarderDeps): LeaderForwarde
               else resolve(response);
             });
           }),
+        answerHere,
       );
     },
     close() {

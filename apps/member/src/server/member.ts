@@ -302,6 +302,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
       const leader = leaderId === 0n || leaderId === memberId ? undefined : membership.get(leaderId);
       return leader ? { leaderId, urls: leader.clientUrls } : undefined;
     },
+    isLeader: () => isLeader,
     timeoutMs: requestTimeoutMs,
   });
   const handlers: ServiceHandlerSet = {
