@@ -124,6 +124,21 @@ describe('CommitNoticeHold', () => {
     expect(sent[2]).toEqual([notice(3n, 7, 7)]);
   });
 
+  it('a second proposal from a follower does not make the first one wait out the hold', () => {
+    const { hold, sent } = recordingHold();
+    hold.noteProposalFrom(3n);
+    hold.send([append(3n, 5, 5)]); // entry 6: the first proposal
+    hold.noteProposalFrom(3n);
+    hold.send([append(3n, 6, 5)]); // entry 7: the second, sent before 6 commits
+    hold.send([notice(3n, 7, 6)]); // 6 committed: the first proposal's clients wait for this
+    expect(sent).toEqual([[append(3n, 5, 5)], [append(3n, 6, 5)], [notice(3n, 7, 6)]]);
+    hold.send([notice(3n, 7, 7)]); // 7 committed: the second's
+    expect(sent[3]).toEqual([notice(3n, 7, 7)]);
+    hold.send([notice(3n, 7, 8)]); // nobody on follower 3 waits any more: held
+    expect(sent).toHaveLength(4);
+    expect(hold.heldCount).toBe(1);
+  });
+
   it('a notice sent at once for a proposing follower replaces the one held for it', () => {
     const { hold, sent } = recordingHold();
     hold.send([notice(3n, 5, 5)]);

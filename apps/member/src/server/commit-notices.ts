@@ -21,7 +21,9 @@
 // and answers them when it applies, so with one client nothing would ever supersede the notice
 // and every put would wait out the hold (measured: 1-client puts through a follower fell to
 // half). Such a follower is noted when its proposal arrives; the next appends tell which index
-// its proposal got, and the first notice to it that reaches that index leaves at once.
+// its proposal got, and the first notice to it that reaches that index leaves at once. Each
+// follower keeps every such index until a commit reaches it, so a second proposal forwarded
+// before the first commits does not leave the first one's clients waiting out the hold.
 import { MessageType, type Message } from '@keel/raft';
 import type { MessageSender } from './ports';
 
@@ -43,10 +45,11 @@ export class CommitNoticeHold implements MessageSender {
   /** At most one notice per follower: a newer one carries a commit index at least as high. */
   private readonly held = new Map<bigint, Message>();
   /**
-   * Followers with forwarded proposals waiting to commit: the index a notice must reach to
-   * answer them, or INDEX_UNKNOWN until the appends carrying the proposal have been sent.
+   * Followers with forwarded proposals waiting to commit: the indexes a notice must reach to
+   * answer them (at most one INDEX_UNKNOWN, for proposals whose appends are not sent yet).
+   * Invariant: a follower's list is never empty (the entry is deleted instead).
    */
-  private readonly awaited = new Map<bigint, number>();
+  private readonly awaited = new Map<bigint, number[]>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -60,7 +63,9 @@ export class CommitNoticeHold implements MessageSender {
    * as the proposal is stepped into raft, so the leader appends it before its next sends.
    */
   noteProposalFrom(follower: bigint): void {
-    this.awaited.set(follower, INDEX_UNKNOWN);
+    const indexes = this.awaited.get(follower);
+    if (indexes === undefined) this.awaited.set(follower, [INDEX_UNKNOWN]);
+    else if (!indexes.includes(INDEX_UNKNOWN)) indexes.push(INDEX_UNKNOWN);
   }
 
   send(messages: Message[]): void {
@@ -122,16 +127,23 @@ export class CommitNoticeHold implements MessageSender {
       if (entries.length > 0) lastSent = Math.max(lastSent, entries[entries.length - 1]!.index);
     }
     if (lastSent === INDEX_UNKNOWN) return;
-    for (const [follower, index] of this.awaited) {
-      if (index === INDEX_UNKNOWN) this.awaited.set(follower, lastSent);
+    for (const indexes of this.awaited.values()) {
+      const unknown = indexes.indexOf(INDEX_UNKNOWN);
+      if (unknown >= 0) indexes[unknown] = lastSent;
     }
   }
 
-  /** Whether `message` tells its follower a commit index its waiting clients need (and forgets them if so). */
+  /**
+   * Whether `message` tells its follower a commit index some of its waiting clients need; the
+   * indexes it reaches are forgotten.
+   */
   private answersProposals(message: Message): boolean {
-    const index = this.awaited.get(message.to);
-    if (index === undefined || index === INDEX_UNKNOWN || message.commit < index) return false;
-    this.awaited.delete(message.to);
+    const indexes = this.awaited.get(message.to);
+    if (indexes === undefined) return false;
+    const stillAwaited = indexes.filter((index) => index === INDEX_UNKNOWN || index > message.commit);
+    if (stillAwaited.length === indexes.length) return false;
+    if (stillAwaited.length === 0) this.awaited.delete(message.to);
+    else this.awaited.set(message.to, stillAwaited);
     return true;
   }
 
