@@ -72,6 +72,8 @@ export interface BatchHost {
   /** Committed records of these revisions (throws if one is missing). */
   fetchCommitted(revisions: readonly Revision[], readRevision: number): Promise<KeyValue[]>;
   commitBatch(commit: BatchCommit): Promise<void>;
+  /** Makes reads that start from now on wait until this batch's commit (holdReadsUntilCommit). */
+  holdReadsUntilCommit(): void;
   /** Throws once the store is closed or failed. */
   assertUsable(): void;
   /** Makes the store unusable (every later call throws); reopening rebuilds it from RocksDB. */
@@ -177,6 +179,18 @@ export class ApplyBatch implements WriteSink {
   setConsistentHashState(state: Uint8Array): void {
     this.assertOpen();
     this.ops.push({ type: 'put', key: metaDbKey('consistentHashState'), value: Buffer.from(state) });
+  }
+
+  /**
+   * For a caller that answers its clients before commit() (the writes are already durable
+   * elsewhere, as a raft entry on a quorum's disks): until this batch is committed, store reads
+   * that start wait for it, so a client that heard of a write cannot then read a store without
+   * it. Reads already running finish on the state before the batch, as they would have anyway.
+   * The caller must commit: until then no read completes.
+   */
+  holdReadsUntilCommit(): void {
+    this.assertOpen();
+    this.host.holdReadsUntilCommit();
   }
 
   /** Writes the batch, with `meta` if given, as one atomic RocksDB write. */

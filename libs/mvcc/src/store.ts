@@ -10,7 +10,7 @@
 // - the applied index and term on disk always belong to the data beside them: they are
 //   written in the same RocksDB batch.
 import assert from 'node:assert/strict';
-import { ApplyBatch, type ApplyMeta, type BatchCommit, type BatchHost, deferred } from './apply-batch';
+import { ApplyBatch, type ApplyMeta, type BatchCommit, type BatchHost, type Deferred, deferred } from './apply-batch';
 import { BackendSize } from './backend-size/backend-size';
 import { compactHistory, type PhysicalCompaction } from './compaction';
 import { recoverDefrag, rewriteDatabase } from './defrag';
@@ -101,6 +101,8 @@ export class MvccStore implements WatchSource, BatchHost {
   private readers = 0;
   private readGate: Promise<void> | undefined;
   private readersIdle: (() => void) | undefined;
+  /** Set from holdReadsUntilCommit() until the open batch's commit ends; reads wait for it. */
+  private commitGate: Deferred | undefined;
 
   private constructor(
     private rocks: Rocks,
@@ -378,6 +380,7 @@ export class MvccStore implements WatchSource, BatchHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.openCommitGate(); // reads held for an open batch now fail: it will not commit
     await this.compactionChain.catch(() => undefined);
     // Wait for a commit in flight; a batch that is open but not committing is abandoned
     // (its commit will fail with StoreClosedError and nothing of it reaches disk).
@@ -421,18 +424,31 @@ export class MvccStore implements WatchSource, BatchHost {
       // The index already holds the batch: continuing would serve data RocksDB lacks.
       this.failure = error;
       for (const compaction of commit.compactions) compaction.physical.reject(error);
+      this.openCommitGate(); // held reads now fail (the store is unusable)
       release();
       throw error;
     }
     this.backendSize.applyBatch(commit.ops);
     this.committedRevision = commit.revision;
     if (commit.meta !== undefined) this.applied = { appliedIndex: commit.meta.appliedIndex, term: commit.meta.term };
+    this.openCommitGate();
     for (const compaction of commit.compactions) this.scheduleCompaction(compaction.revision, compaction.physical);
     release();
     if (commit.events.length > 0) for (const listener of this.committedListeners) listener(commit.events, commit.revision);
   }
 
+  holdReadsUntilCommit(): void {
+    assert.ok(this.releaseTurn !== undefined, 'holding reads without an open batch');
+    this.commitGate ??= deferred();
+  }
+
   // Internals
+
+  private openCommitGate(): void {
+    const gate = this.commitGate;
+    this.commitGate = undefined;
+    gate?.resolve();
+  }
 
   private releaseTurn: (() => void) | undefined;
 
@@ -459,7 +475,9 @@ export class MvccStore implements WatchSource, BatchHost {
 
   private async enterRead(): Promise<void> {
     this.assertUsable();
-    while (this.readGate !== undefined) await this.readGate;
+    while (this.readGate !== undefined || this.commitGate !== undefined) {
+      await (this.commitGate !== undefined ? this.commitGate.promise : this.readGate);
+    }
     this.assertUsable();
     this.readers++;
   }
@@ -579,6 +597,7 @@ export class MvccStore implements WatchSource, BatchHost {
   /** A write op threw after changing the index: the in-memory state is no longer trustworthy. */
   failApply(error: unknown): void {
     this.failure ??= error;
+    this.openCommitGate(); // held reads now fail
   }
 
   assertUsable(): void {

@@ -79,6 +79,42 @@ test('batches run one after another: beginBatch waits for the previous commit', 
   await next.commit();
 });
 
+test('reads that start while a batch holds them wait for its commit and see its writes', async () => {
+  const store = await temps.open();
+  await store.put({ key: b('a'), value: b('old') });
+  const batch = await store.beginBatch();
+  await batch.put({ key: b('a'), value: b('new') });
+  batch.rawPut(KeySpaces.alarms, Buffer.from([1]), Buffer.from([2]));
+  // A read already running when the hold starts finishes on the state before the batch.
+  const before = store.range({ key: b('a') });
+  batch.holdReadsUntilCommit();
+  const settled: string[] = [];
+  const range = store.range({ key: b('a') }).then((r) => (settled.push('range'), r));
+  const raw = store.getRaw(KeySpaces.alarms, Buffer.from([1])).then((v) => (settled.push('raw'), v));
+  const events = store.readEvents(3, 3, { key: b('a') }, 10).then((r) => (settled.push('events'), r));
+  expect((await before).kvs.map((kv) => s(kv.value))).toEqual(['old']);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(settled).toEqual([]);
+  await batch.commit({ appliedIndex: 3, term: 1 });
+  expect((await range).kvs.map((kv) => s(kv.value))).toEqual(['new']);
+  expect(await raw).toEqual(Buffer.from([2]));
+  expect((await events).events.map((e) => s(e.kv.value))).toEqual(['new']);
+  // The hold ends with the commit: the next read does not wait.
+  expect((await store.range({ key: b('a') })).revision).toBe(3);
+});
+
+test('closing the store while a batch holds reads fails them instead of leaving them waiting', async () => {
+  const store = await temps.open();
+  const batch = await store.beginBatch();
+  await batch.put({ key: b('a') });
+  batch.holdReadsUntilCommit();
+  const held = store.range({ key: b('a') });
+  held.catch(() => undefined);
+  await store.close();
+  await expect(batch.commit()).rejects.toThrow(StoreClosedError);
+  await expect(held).rejects.toThrow(StoreClosedError);
+});
+
 test('raw key spaces: written atomically with a batch, read back by key and by scan', async () => {
   const dir = temps.dir();
   const store = await temps.open(dir);

@@ -22,6 +22,7 @@ function fakeBatch(): StoreBatch & { raw: Map<string, Buffer>; deleted: string[]
     compact: () => ({ physical: Promise.resolve() }),
     rawPut: (space, key, value) => raw.set(`${space}/${Buffer.from(key).toString('hex')}`, Buffer.from(value)),
     rawDelete: (space, key) => raw.delete(`${space}/${Buffer.from(key).toString('hex')}`),
+    holdReadsUntilCommit: () => undefined,
     commit: async () => undefined,
   };
 }

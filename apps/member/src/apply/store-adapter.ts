@@ -26,6 +26,7 @@ function wrapBatch(batch: MvccBatch): StoreBatch {
     compact: (revision) => ({ physical: batch.compact(revision).physical }),
     rawPut: (space: KeySpaceName, key, value) => batch.rawPut(KeySpaces[space], key, value),
     rawDelete: (space: KeySpaceName, key) => batch.rawDelete(KeySpaces[space], key),
+    holdReadsUntilCommit: () => batch.holdReadsUntilCommit(),
     commit: (appliedIndex, appliedTerm) => batch.commit({ appliedIndex, term: appliedTerm }),
   };
 }

@@ -20,6 +20,8 @@ export interface StoreBatch {
   compact(revision: number): { physical: Promise<void> };
   rawPut(space: KeySpaceName, key: Uint8Array, value: Uint8Array): void;
   rawDelete(space: KeySpaceName, key: Uint8Array): void;
+  /** Until commit(), reads of the store that start wait for this batch (answers go out first). */
+  holdReadsUntilCommit(): void;
   /** Writes everything plus the applied index/term in one atomic RocksDB batch. */
   commit(appliedIndex: number, appliedTerm: number): Promise<void>;
 }

@@ -41,9 +41,20 @@ export interface MessageSender {
   send(messages: Message[]): void;
 }
 
+export interface ReplySending {
+  send(): Promise<void>;
+  beforeStoreWrite: boolean;
+}
+
 /** Applies committed entries in order; the applied index is persisted with their effects. */
 export interface EntryApplier {
-  applyEntries(entries: Entry[]): Promise<void>;
+  /**
+   * `replies`, if given, puts the replies of the calls the batch answered on the wire; the
+   * applier calls it after answering them. With `beforeStoreWrite`, a batch of plain entries
+   * answers (and sends) before its store write, holding store reads that start meanwhile until
+   * the write.
+   */
+  applyEntries(entries: Entry[], replies?: ReplySending): Promise<void>;
   /** Installs a snapshot's application state (replacing the current state). */
   applySnapshot(snapshot: Snapshot): Promise<void>;
 }

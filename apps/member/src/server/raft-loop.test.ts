@@ -39,9 +39,10 @@ function harness(readies: Ready[]) {
       logMirror: { append: () => undefined, setHardState: () => undefined, applySnapshot: () => undefined },
       sender: { send: (messages) => void (messages.length > 0 && log.push(`send ${messages.map((m) => m.type).join(',')}`)) },
       applier: {
-        applyEntries: (entries) => {
+        // As the real applier: answers (and sends the replies, if asked) once the batch is applied.
+        applyEntries: (entries, replies) => {
           log.push(`apply ${entries.map((e) => e.index).join(',')}`);
-          return applyGate;
+          return applyGate.then(() => replies?.send());
         },
         applySnapshot: () => Promise.resolve(),
       },
