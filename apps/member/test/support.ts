@@ -20,6 +20,8 @@ export interface MemberOptions {
   initialCluster?: string;
   initialClusterState?: 'new' | 'existing';
   extraArgs?: string[];
+  /** Added to this process's environment for the member. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startMember(options: MemberOptions = {}): Promise<RunningMember> {
@@ -43,7 +45,7 @@ export async function startMember(options: MemberOptions = {}): Promise<RunningM
     ...(options.extraArgs?.some((a) => a.startsWith('--log-level')) ? [] : ['--log-level=warn']),
     ...(options.extraArgs ?? []),
   ];
-  const process = startProcess(binPath('member'), args);
+  const process = startProcess(binPath('member'), args, options.env && { env: { ...globalThis.process.env, ...options.env } });
   try {
     await waitForPort(clientPort!, 60_000);
   } catch (error) {
