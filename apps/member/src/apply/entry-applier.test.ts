@@ -98,3 +98,15 @@ test('a batch with no waiting caller commits without sending replies', async () 
   expect(sends).toBe(0);
   expect(local.store.currentRevision()).toBe(2);
 });
+
+test('a failure while sending replies ahead of the write still commits the batch, then surfaces', async () => {
+  const { local, waits, applier } = await setup();
+  const answered = waits.register(5n);
+  const send = async () => {
+    throw new Error('flush failed');
+  };
+  await expect(applier.applyEntries([putEntry(1, 5n, 'k')], { send, beforeStoreWrite: true })).rejects.toThrow('flush failed');
+  await expect(answered).resolves.toMatchObject({ ok: true });
+  expect(local.store.currentRevision()).toBe(2);
+  expect((await local.state.range(etcdserverpb.RangeRequest.fromPartial({ key: Buffer.from('k') }))).kvs).toHaveLength(1);
+});

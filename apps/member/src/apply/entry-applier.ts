@@ -58,15 +58,18 @@ export function createEntryApplier(deps: EntryApplierDeps): EntryApplier {
         }
       }
       const answerFirst = replies?.beforeStoreWrite === true && answers.length > 0 && entries.every(isPlain);
+      let sendFailure: { error: unknown } | undefined;
       if (answerFirst) {
         batch.holdReadsUntilCommit();
         for (const [id, outcome] of answers) deps.waits.trigger(id, outcome);
-        await replies.send();
+        // Held reads wait for the commit below, so it must happen even if sending fails.
+        await replies.send().catch((error: unknown) => (sendFailure = { error }));
       }
       const last = entries[entries.length - 1]!;
       if (last.index > appliedBefore) await batch.commit(last.index, last.term);
       else await batch.commit(appliedBefore, deps.state.appliedTerm());
       deps.afterCommit?.(last.index);
+      if (sendFailure) throw sendFailure.error;
       if (answerFirst || answers.length === 0) return;
       for (const [id, outcome] of answers) deps.waits.trigger(id, outcome);
       await replies?.send();
