@@ -10,7 +10,8 @@
 // - the applied index and term on disk always belong to the data beside them: they are
 //   written in the same RocksDB batch.
 import assert from 'node:assert/strict';
-import { ApplyBatch, type ApplyMeta, type BatchCommit, type BatchHost, type Deferred, deferred } from './apply-batch';
+import { ApplyBatch, type ApplyMeta, type BatchCommit, type BatchHost, deferred } from './apply-batch';
+import { ReadGates } from './read-gates';
 import { BackendSize } from './backend-size/backend-size';
 import { compactHistory, type PhysicalCompaction } from './compaction';
 import { recoverDefrag, rewriteDatabase } from './defrag';
@@ -97,12 +98,8 @@ export class MvccStore implements WatchSource, BatchHost {
   /** etcd's bbolt file size for this data (set by recover()). */
   private backendSize!: BackendSize;
 
-  /** Reads in flight; defragment() waits for them and holds new ones at `readGate`. */
-  private readers = 0;
-  private readGate: Promise<void> | undefined;
-  private readersIdle: (() => void) | undefined;
-  /** Set from holdReadsUntilCommit() until the open batch's commit ends; reads wait for it. */
-  private commitGate: Deferred | undefined;
+  /** Reads in flight and the gates holding new ones (defragment, answers ahead of a commit). */
+  private readonly gates = new ReadGates(() => this.assertUsable());
 
   private constructor(
     private rocks: Rocks,
@@ -173,7 +170,7 @@ export class MvccStore implements WatchSource, BatchHost {
 
   range(request: RangeRequest): Promise<RangeResponse> {
     checkRangeRequest(request);
-    return this.reading(() => executeRange(this.committedView(), request));
+    return this.gates.read(() => executeRange(this.committedView(), request));
   }
 
   /**
@@ -186,7 +183,7 @@ export class MvccStore implements WatchSource, BatchHost {
   async rangePages(request: RangeRequest, pageKeys = FETCH_CHUNK): Promise<RangePages> {
     checkRangeRequest(request);
     assert.ok(Number.isInteger(pageKeys) && pageKeys > 0, 'pageKeys must be a positive integer');
-    const plan = await this.reading(() => planRange(this.committedView(), request));
+    const plan = await this.gates.read(() => planRange(this.committedView(), request));
     return { count: plan.count, more: plan.more, revision: plan.revision, pages: this.pagesOf(plan, pageKeys) };
   }
 
@@ -195,7 +192,7 @@ export class MvccStore implements WatchSource, BatchHost {
       const kvs =
         plan.sortedKvs !== undefined
           ? plan.sortedKvs.slice(at, at + pageKeys)
-          : await this.reading(() => this.fetchCommitted(plan.revisions.slice(at, at + pageKeys), plan.atRev));
+          : await this.gates.read(() => this.fetchCommitted(plan.revisions.slice(at, at + pageKeys), plan.atRev));
       if (plan.keysOnly) blankValues(kvs);
       yield kvs;
     }
@@ -203,7 +200,7 @@ export class MvccStore implements WatchSource, BatchHost {
 
   /** Reads one record of a raw key space (leases, auth, members, alarms) or meta. */
   getRaw(space: KeySpace, key: Uint8Array): Promise<Buffer | undefined> {
-    return this.reading(() => this.rocks.get(space.key(key)));
+    return this.gates.read(() => this.rocks.get(space.key(key)));
   }
 
   /**
@@ -211,11 +208,11 @@ export class MvccStore implements WatchSource, BatchHost {
    * end or break out of the loop: an abandoned scan holds off defragment().
    */
   async *scanRaw(space: KeySpace): AsyncGenerator<[Buffer, Buffer]> {
-    await this.enterRead();
+    await this.gates.enter();
     try {
       for await (const [dbKey, value] of this.rocks.scan(space.bounds())) yield [space.suffixOf(dbKey), value];
     } finally {
-      this.leaveRead();
+      this.gates.leave();
     }
   }
 
@@ -239,7 +236,7 @@ export class MvccStore implements WatchSource, BatchHost {
     options: ReadEventsOptions = {},
   ): Promise<ReadEventsResult> {
     assert.ok(limit > 0 && fromRevision > 0, 'readEvents needs limit > 0 and fromRevision > 0');
-    return this.reading(async () => {
+    return this.gates.read(async () => {
       // Revision compactedTo itself stays readable: its writes are the latest of their keys
       // at or below it, which compaction keeps (etcd lets a watch start exactly there).
       if (fromRevision < this.compactedTo) throw new CompactedError();
@@ -257,7 +254,7 @@ export class MvccStore implements WatchSource, BatchHost {
   }
 
   prevKvOf(kv: KeyValue): Promise<KeyValue | undefined> {
-    return this.reading(() => this.lookUpPrevKv(kv));
+    return this.gates.read(() => this.lookUpPrevKv(kv));
   }
 
   private async lookUpPrevKv(kv: KeyValue): Promise<KeyValue | undefined> {
@@ -272,14 +269,14 @@ export class MvccStore implements WatchSource, BatchHost {
   async hash(): Promise<HashResult> {
     this.assertUsable();
     await this.compactionChain;
-    return this.reading(async () => {
+    return this.gates.read(async () => {
       const revision = this.committedRevision;
       return { hash: await hashAllHistory(this.rocks, revision), revision };
     });
   }
 
   hashKV(revision: number): Promise<HashKvResult> {
-    return this.reading(async () => {
+    return this.gates.read(async () => {
       const compactRevision = this.compactedTo;
       if (revision > 0 && revision <= compactRevision) throw new CompactedError();
       if (revision > this.committedRevision) throw new FutureRevisionError();
@@ -319,7 +316,7 @@ export class MvccStore implements WatchSource, BatchHost {
 
   /** Bytes of the RocksDB directory on disk (all files: tables, logs, manifest). */
   diskSizeBytes(): number {
-    if (this.readGate !== undefined) return this.lastDiskBytes; // defragment() is swapping directories
+    if (this.gates.rewriting) return this.lastDiskBytes; // defragment() is swapping directories
     this.lastDiskBytes = this.rocks.directoryBytes();
     return this.lastDiskBytes;
   }
@@ -354,11 +351,10 @@ export class MvccStore implements WatchSource, BatchHost {
    */
   async defragment(): Promise<void> {
     const release = await this.acquireTurn();
-    let openGate!: () => void;
-    this.readGate = new Promise<void>((resolve) => (openGate = resolve));
+    const letReadsThrough = this.gates.holdForRewrite();
     try {
       await this.compactionChain;
-      if (this.readers > 0) await new Promise<void>((resolve) => (this.readersIdle = resolve));
+      await this.gates.readersDone();
       this.rocks = await rewriteDatabase(this.rocks, this.rocks.location);
       this.backendSize.defragment();
       await this.rocks.write([this.backendSize.highWaterOp()], this.options.syncWrites === true);
@@ -366,8 +362,7 @@ export class MvccStore implements WatchSource, BatchHost {
       this.failure ??= error;
       throw error;
     } finally {
-      this.readGate = undefined;
-      openGate();
+      letReadsThrough();
       release();
     }
   }
@@ -380,7 +375,7 @@ export class MvccStore implements WatchSource, BatchHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.openCommitGate(); // reads held for an open batch now fail: it will not commit
+    this.gates.releaseCommitHold(); // reads held for an open batch now fail: it will not commit
     await this.compactionChain.catch(() => undefined);
     // Wait for a commit in flight; a batch that is open but not committing is abandoned
     // (its commit will fail with StoreClosedError and nothing of it reaches disk).
@@ -424,14 +419,14 @@ export class MvccStore implements WatchSource, BatchHost {
       // The index already holds the batch: continuing would serve data RocksDB lacks.
       this.failure = error;
       for (const compaction of commit.compactions) compaction.physical.reject(error);
-      this.openCommitGate(); // held reads now fail (the store is unusable)
+      this.gates.releaseCommitHold(); // held reads now fail (the store is unusable)
       release();
       throw error;
     }
     this.backendSize.applyBatch(commit.ops);
     this.committedRevision = commit.revision;
     if (commit.meta !== undefined) this.applied = { appliedIndex: commit.meta.appliedIndex, term: commit.meta.term };
-    this.openCommitGate();
+    this.gates.releaseCommitHold();
     for (const compaction of commit.compactions) this.scheduleCompaction(compaction.revision, compaction.physical);
     release();
     if (commit.events.length > 0) for (const listener of this.committedListeners) listener(commit.events, commit.revision);
@@ -439,16 +434,10 @@ export class MvccStore implements WatchSource, BatchHost {
 
   holdReadsUntilCommit(): void {
     assert.ok(this.releaseTurn !== undefined, 'holding reads without an open batch');
-    this.commitGate ??= deferred();
+    this.gates.holdUntilCommit();
   }
 
   // Internals
-
-  private openCommitGate(): void {
-    const gate = this.commitGate;
-    this.commitGate = undefined;
-    gate?.resolve();
-  }
 
   private releaseTurn: (() => void) | undefined;
 
@@ -462,33 +451,6 @@ export class MvccStore implements WatchSource, BatchHost {
     if (this.closed || this.failure !== undefined) release();
     this.assertUsable();
     return release;
-  }
-
-  private async reading<T>(read: () => Promise<T>): Promise<T> {
-    await this.enterRead();
-    try {
-      return await read();
-    } finally {
-      this.leaveRead();
-    }
-  }
-
-  private async enterRead(): Promise<void> {
-    this.assertUsable();
-    while (this.readGate !== undefined || this.commitGate !== undefined) {
-      await (this.commitGate !== undefined ? this.commitGate.promise : this.readGate);
-    }
-    this.assertUsable();
-    this.readers++;
-  }
-
-  private leaveRead(): void {
-    this.readers--;
-    if (this.readers === 0 && this.readersIdle !== undefined) {
-      const idle = this.readersIdle;
-      this.readersIdle = undefined;
-      idle();
-    }
   }
 
   private takeTurn(): () => void {
@@ -597,7 +559,7 @@ export class MvccStore implements WatchSource, BatchHost {
   /** A write op threw after changing the index: the in-memory state is no longer trustworthy. */
   failApply(error: unknown): void {
     this.failure ??= error;
-    this.openCommitGate(); // held reads now fail
+    this.gates.releaseCommitHold(); // held reads now fail
   }
 
   assertUsable(): void {
