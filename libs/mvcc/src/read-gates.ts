@@ -12,6 +12,8 @@ export class ReadGates {
   private readers = 0;
   private readersIdle: (() => void) | undefined;
   private rewriteGate: Deferred | undefined;
+  /** Set by holdUntilCommit(); the gate itself is made only when a read has to wait at it. */
+  private commitHeld = false;
   private commitGate: Deferred | undefined;
 
   /** `assertUsable` throws once the store is closed or failed. */
@@ -29,8 +31,8 @@ export class ReadGates {
 
   async enter(): Promise<void> {
     this.assertUsable();
-    while (this.rewriteGate !== undefined || this.commitGate !== undefined) {
-      await (this.commitGate ?? this.rewriteGate)!.promise;
+    while (this.rewriteGate !== undefined || this.commitHeld) {
+      await (this.commitHeld ? (this.commitGate ??= deferred()) : this.rewriteGate!).promise;
     }
     this.assertUsable();
     this.readers++;
@@ -67,11 +69,12 @@ export class ReadGates {
 
   /** Holds new reads until releaseCommitHold() (the open batch's commit ends). */
   holdUntilCommit(): void {
-    this.commitGate ??= deferred();
+    this.commitHeld = true;
   }
 
   /** Lets held reads through: the batch committed, failed, or the store closed. */
   releaseCommitHold(): void {
+    this.commitHeld = false;
     const gate = this.commitGate;
     this.commitGate = undefined;
     gate?.resolve();

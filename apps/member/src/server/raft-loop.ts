@@ -135,8 +135,11 @@ export class RaftLoop {
     this.deps.events.onAnswersQueued?.();
   };
 
+  private readonly repliesFirst: ReplySending = { send: this.sendAnswers, beforeStoreWrite: true };
+  private readonly repliesAfterWrite: ReplySending = { send: this.sendAnswers, beforeStoreWrite: false };
+
   private replies(entries: number): ReplySending {
-    return { send: this.sendAnswers, beforeStoreWrite: entries <= ANSWER_BEFORE_STORE_WRITE_ENTRIES_MAX };
+    return entries <= ANSWER_BEFORE_STORE_WRITE_ENTRIES_MAX ? this.repliesFirst : this.repliesAfterWrite;
   }
 
   private async handleReady(rd: Ready): Promise<void> {
