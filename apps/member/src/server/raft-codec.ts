@@ -3,6 +3,7 @@
 // decoding: a peer sending them is broken.
 import { internal } from '@keel/proto';
 import type { ConfState, Entry, Message, Snapshot } from '@keel/raft';
+import { encodeMessageWithoutSnapshot, fitsRaftWire, readMessage } from './raft-wire';
 
 function toNumber(value: bigint): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`raft codec: ${value} exceeds 2^53`);
@@ -51,7 +52,12 @@ export function snapshotFromPb(s: internal.Snapshot): Snapshot {
   };
 }
 
+/** The peer wire's bytes of `m`: ./raft-wire for the common messages, the generated codec otherwise. */
 export function encodeMessage(m: Message): Uint8Array {
+  return fitsRaftWire(m) ? encodeMessageWithoutSnapshot(m) : encodeWithGeneratedCodec(m);
+}
+
+export function encodeWithGeneratedCodec(m: Message): Uint8Array {
   return internal.Message.encode({
     type: m.type as number,
     to: m.to,
@@ -69,6 +75,10 @@ export function encodeMessage(m: Message): Uint8Array {
 }
 
 export function decodeMessage(bytes: Uint8Array): Message {
+  return readMessage(bytes) ?? decodeWithGeneratedCodec(bytes);
+}
+
+export function decodeWithGeneratedCodec(bytes: Uint8Array): Message {
   const m = internal.Message.decode(bytes);
   const message: Message = {
     type: m.type as number,
