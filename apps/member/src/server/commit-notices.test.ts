@@ -63,6 +63,23 @@ describe('CommitNoticeHold', () => {
     expect(sent).toEqual([[append(2n, 5, 5)], [notice(3n, 5, 5)]]);
   });
 
+  it('times each hold from when something is held again, not from the first notice ever held', () => {
+    // One client: commit, the next put's append supersedes the notice, the next commit holds a
+    // new one just before the first hold would have ended. That notice gets a whole hold.
+    const { hold, sent } = recordingHold(10);
+    hold.send([notice(2n, 5, 5)]);
+    jest.advanceTimersByTime(3);
+    hold.send([append(2n, 5, 5)]);
+    jest.advanceTimersByTime(6);
+    hold.send([notice(2n, 6, 6)]);
+    jest.advanceTimersByTime(3); // 12 ms after the first notice, 3 ms after this one
+    expect(sent).toEqual([[append(2n, 5, 5)]]);
+    hold.send([append(2n, 6, 6)]);
+    jest.advanceTimersByTime(50);
+    expect(sent).toEqual([[append(2n, 5, 5)], [append(2n, 6, 6)]]);
+    expect(hold.heldCount).toBe(0);
+  });
+
   it('keeps only the newest notice per follower', () => {
     const { hold, sent } = recordingHold();
     hold.send([notice(2n, 5, 5)]);
