@@ -20,7 +20,8 @@ const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
 
-/** Field numbers of keel.internal.Message and keel.internal.Entry (libs/proto). */
+/** Field numbers of keel.internal.Message and keel.internal.Entry (libs/proto). All are below 16,
+ * so every field's tag is one byte (the writer below relies on it). */
 const enum MessageField {
   Type = 1,
   To = 2,
@@ -44,6 +45,8 @@ const enum EntryField {
 }
 
 const tag = (field: number, wireType: number): number => (field << 3) | wireType;
+
+const EMPTY = new Uint8Array(0);
 
 function varintSize(value: number): number {
   let size = 1;
@@ -164,8 +167,6 @@ export function encodeMessageWithoutSnapshot(m: Message): Buffer {
   assert.equal(at, size, 'raft wire: encoded size differs from the computed size');
   return out;
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** Reads protobuf fields from `bytes[start, end)`; throws on truncated or malformed input. */
 class FieldReader {
