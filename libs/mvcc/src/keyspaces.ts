@@ -93,16 +93,23 @@ export function metaDbKey(name: MetaKeyName): Buffer {
   return KeySpaces.meta.key(Buffer.from(MetaKey[name], 'utf8'));
 }
 
+// The u64 values are safe integers, so they are written and read as two 32-bit halves: every
+// batch writes three of them, and going through a BigInt allocated on each (a sampling heap
+// profile put the BigInt path at 2-3% of all a follower allocates per 1-client put).
+const TWO_TO_32 = 2 ** 32;
+
 export function encodeU64(value: number): Buffer {
   assert.ok(Number.isSafeInteger(value) && value >= 0, `u64 out of range: ${value}`);
   const out = Buffer.allocUnsafe(8);
-  out.writeBigUInt64BE(BigInt(value));
+  out.writeUInt32BE(Math.floor(value / TWO_TO_32), 0);
+  out.writeUInt32BE(value >>> 0, 4);
   return out;
 }
 
 export function decodeU64(bytes: Uint8Array): number {
   assert.equal(bytes.length, 8, 'u64 must be 8 bytes');
-  const value = Number(Buffer.from(bytes.buffer, bytes.byteOffset, 8).readBigUInt64BE());
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, 8);
+  const value = view.readUInt32BE(0) * TWO_TO_32 + view.readUInt32BE(4);
   assert.ok(Number.isSafeInteger(value), 'u64 above 2^53');
   return value;
 }

@@ -82,6 +82,27 @@ describe('raft wire codec', () => {
     expect(read.from).toBe(0x8e9e_05c5_2164_694dn);
   });
 
+  it('reads IDs seen before and unseen ones alike, through more IDs than it remembers', () => {
+    const random = generator(11);
+    const ids = Array.from({ length: 40 }, () => nodeId(random));
+    // Same low 49 bits, different high bits: the halves are compared, not just the low one.
+    ids.push(5n, 5n | (1n << 49n), 5n | (1n << 63n), 1n << 63n);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, id] of ids.entries()) {
+        const other = ids[(i * 7 + round) % ids.length]!;
+        const read = readMessage(encodeMessageWithoutSnapshot(newMessage({ type: MessageType.AppResp, to: id, from: other, term: 2 })))!;
+        expect(read.to).toBe(id);
+        expect(read.from).toBe(other);
+      }
+    }
+  });
+
+  it('drops ID bits past 64 as the generated decoder does', () => {
+    const overlong = Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]); // to, 70 bits
+    expect(readMessage(overlong)!.to).toBe(0xffff_ffff_ffff_ffffn);
+    expect(plain(readMessage(overlong)!)).toEqual(plain(decodeWithGeneratedCodec(overlong)));
+  });
+
   it('skips unknown fields of every wire type, as the generated decoder does', () => {
     const message = newMessage({ type: MessageType.App, to: 2n, from: 1n, term: 5, index: 9, entries: [{ type: 0, term: 5, index: 10, data: Uint8Array.of(1, 2) }] });
     const known = Buffer.from(encodeWithGeneratedCodec(message));

@@ -169,6 +169,40 @@ export function encodeMessageWithoutSnapshot(m: Message): Buffer {
 }
 
 /** Reads protobuf fields from `bytes[start, end)`; throws on truncated or malformed input. */
+/** Bits 49-63 of a node ID: 15 bits. */
+const HIGH_ID_SPAN = 2 ** 15;
+
+/**
+ * The node IDs read lately, by their two halves. A cluster has a handful of members, so nearly
+ * every ID on the wire is one seen before and is returned without allocating; building each
+ * one as a BigInt, bit group by bit group, made ~30 BigInts per ID, 9-10% of everything a
+ * member allocated per 1-client put (sampling heap profile). Returning one BigInt for equal
+ * values is safe: BigInts are immutable.
+ */
+class NodeIdCache {
+  private readonly lows: number[] = [];
+  private readonly highs: number[] = [];
+  private readonly ids: bigint[] = [];
+  private next = 0;
+
+  constructor(private readonly size: number) {}
+
+  /** The ID low + high * 2^49, where low < 2^49 and high < 2^15. */
+  of(low: number, high: number): bigint {
+    for (let i = 0; i < this.ids.length; i++) {
+      if (this.lows[i] === low && this.highs[i] === high) return this.ids[i]!;
+    }
+    const id = BigInt(low) | (BigInt(high) << 49n);
+    this.lows[this.next] = low;
+    this.highs[this.next] = high;
+    this.ids[this.next] = id;
+    this.next = (this.next + 1) % this.size;
+    return id;
+  }
+}
+
+const nodeIds = new NodeIdCache(16);
+
 class FieldReader {
   at: number;
 
@@ -200,15 +234,20 @@ class FieldReader {
     throw new Error('raft wire: varint longer than 10 bytes');
   }
 
-  /** A varint as a uint64 bigint (node IDs). */
+  /**
+   * A varint as a uint64 bigint (node IDs), read as two numbers (bits 0-48 and 49-63) and
+   * looked up in `nodeIds`; bits past 63 are dropped, as a protobuf uint64 reader does.
+   */
   uint64(): bigint {
-    let value = 0n;
-    let shift = 0n;
+    let low = 0;
+    let high = 0;
+    let scale = 1;
     for (let i = 0; i < 10; i++) {
-      const byte = this.byte();
-      value |= BigInt(byte & 127) << shift;
-      if (byte < 128) return BigInt.asUintN(64, value);
-      shift += 7n;
+      const bits = this.byte();
+      if (i < 7) low += (bits & 127) * scale;
+      else high += (bits & 127) * scale;
+      if (bits < 128) return nodeIds.of(low, high % HIGH_ID_SPAN);
+      scale = i === 6 ? 1 : scale * 128;
     }
     throw new Error('raft wire: varint longer than 10 bytes');
   }
