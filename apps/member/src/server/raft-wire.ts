@@ -168,7 +168,6 @@ export function encodeMessageWithoutSnapshot(m: Message): Buffer {
   return out;
 }
 
-/** Reads protobuf fields from `bytes[start, end)`; throws on truncated or malformed input. */
 /** Bits 49-63 of a node ID: 15 bits. */
 const HIGH_ID_SPAN = 2 ** 15;
 
@@ -203,6 +202,7 @@ class NodeIdCache {
 
 const nodeIds = new NodeIdCache(16);
 
+/** Reads protobuf fields from `bytes[start, end)`; throws on truncated or malformed input. */
 class FieldReader {
   at: number;
 
