@@ -18,7 +18,7 @@ Commands:
   watch-latency    put-to-event latency (--streams --watchers-per-stream --put-total --put-rate)
   lease-keepalive  lease keep-alive round trips (--ttl)
   compare          the same workloads against real etcd and Keel, side by side (--members 1|3 --rounds N --scale F
-                   --workloads <prefixes> --etcd-binary <path> --keel-binary <path>)
+                   --warmup-runs N --workloads <prefixes> --etcd-binary <path> --keel-binary <path>)
 
 Global flags:
   --endpoints host:port[,host:port]  (default 127.0.0.1:2379)

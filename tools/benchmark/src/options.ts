@@ -72,6 +72,7 @@ const workloadFlags = {
   'etcd-binary': { type: 'string', default: 'etcd' },
   'keel-binary': { type: 'string' },
   rounds: { type: 'string', default: '1' },
+  'warmup-runs': { type: 'string', default: '1' },
   scale: { type: 'string', default: '1' },
   workloads: { type: 'string' },
 } as const;
