@@ -1,13 +1,12 @@
 // The etcdserverpb.Watch service: one bidi call is one hub stream. Client requests map to
 // create/cancel/progress on the stream; the hub's responses are stamped with this member's
 // header fields and written to the call, with the call's backpressure fed back to the hub.
-import { WatchStreamBackloggedError, type WatchHub, type WatchResponse, type WatchSink } from '@keel/mvcc';
-import type { Event } from '@keel/mvcc';
-import type { etcdserverpb, mvccpb } from '@keel/proto';
+import { WatchStreamBackloggedError, type WatchHub, type WatchSink } from '@keel/mvcc';
+import type { etcdserverpb } from '@keel/proto';
 import type { ServiceHandlers, StreamCall } from '../rpc/types';
 import type { WatchService } from './services';
 import type { HeaderFn } from './header';
-import { kvToPb } from '../apply/mvcc-convert';
+import { EventPbCache, responseToPb } from './watch-pb';
 import { GrpcError, GrpcStatus } from '../rpc/status';
 
 export interface WatchServiceDeps {
@@ -15,36 +14,15 @@ export interface WatchServiceDeps {
   header: HeaderFn;
 }
 
-function eventToPb(event: Event): mvccpb.Event {
-  return {
-    type: event.type as number,
-    kv: kvToPb(event.kv),
-    prevKv: event.prevKv ? kvToPb(event.prevKv) : undefined,
-  };
-}
-
-function responseToPb(response: WatchResponse, header: HeaderFn): etcdserverpb.WatchResponse {
-  // etcd 3.4 cancels a watch on compacted history with header revision 0 and no reason.
-  const compacted = response.compactRevision !== 0;
-  return {
-    header: header(compacted ? 0 : response.revision),
-    watchId: response.watchId,
-    created: response.created,
-    canceled: response.canceled,
-    compactRevision: BigInt(response.compactRevision),
-    cancelReason: compacted ? '' : response.cancelReason,
-    fragment: response.fragment,
-    events: response.events.map(eventToPb),
-  };
-}
-
 type WatchCall = StreamCall<etcdserverpb.WatchRequest, etcdserverpb.WatchResponse>;
 
 export function watchHandlers(deps: WatchServiceDeps): ServiceHandlers<typeof WatchService> {
+  // Shared by all streams: a write's events reach every stream's watchers one after another.
+  const events = new EventPbCache();
   return {
     watch: (call: WatchCall) => {
       const sink: WatchSink = {
-        send: (response) => (call.ended ? true : call.write(responseToPb(response, deps.header))),
+        send: (response) => (call.ended ? true : call.write(responseToPb(response, deps.header, events))),
       };
       const stream = deps.hub.openStream(sink);
       call.onDrain(() => stream.drain());

@@ -2,7 +2,7 @@
 // against the protobuf encoder (the bbolt fixtures only cover lease 0 and small revisions).
 import fc from 'fast-check';
 import { mvccpb } from '@keel/proto';
-import { keyValueBytes, revisionKey, tombstoneBytes, varintBytes } from './etcd-layout';
+import { keyValueBytes, revisionKey, tombstoneBytes } from './etcd-layout';
 
 describe('keyValueBytes', () => {
   it('equals the length of the encoded mvccpb.KeyValue', () => {
@@ -33,11 +33,6 @@ describe('keyValueBytes', () => {
 
   it('a tombstone holds only the key', () => {
     expect(tombstoneBytes(3)).toBe(5);
-  });
-
-  it('varint lengths follow 7-bit groups; negatives take ten bytes', () => {
-    expect([0, 127, 128, 16383, 16384].map((v) => varintBytes(v))).toEqual([1, 1, 2, 2, 3]);
-    expect(varintBytes(-1n)).toBe(10);
   });
 });
 

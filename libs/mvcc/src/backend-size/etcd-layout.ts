@@ -3,6 +3,7 @@
 // when it creates a fresh backend.
 import type { BoltSizeModel } from './bolt-model';
 import type { KeyValueShape } from '../kv-codec';
+import { varintBytes } from '../varint-size';
 
 export const EtcdBucket = {
   key: 'key',
@@ -47,33 +48,14 @@ function u64Chars(value: number): string {
   return chars;
 }
 
-/** Length of a protobuf varint. */
-export function varintBytes(value: number | bigint): number {
-  let rest = BigInt.asUintN(64, BigInt(value));
-  let bytes = 1;
-  while (rest >= 128n) {
-    rest >>= 7n;
-    bytes++;
-  }
-  return bytes;
-}
-
-function smallVarintBytes(value: number): number {
-  if (value < 0 || !Number.isSafeInteger(value)) return varintBytes(BigInt(Math.trunc(value)));
-  let bytes = 1;
-  for (let rest = value; rest >= 128; rest = Math.floor(rest / 128)) bytes++;
-  return bytes;
-}
-
-
 /** Encoded length of mvccpb.KeyValue (proto3: zero fields are left out). */
 export function keyValueBytes(kv: KeyValueShape): number {
   let bytes = 0;
-  if (kv.keyBytes > 0) bytes += 1 + smallVarintBytes(kv.keyBytes) + kv.keyBytes;
-  if (kv.createRevision !== 0) bytes += 1 + smallVarintBytes(kv.createRevision);
-  if (kv.modRevision !== 0) bytes += 1 + smallVarintBytes(kv.modRevision);
-  if (kv.version !== 0) bytes += 1 + smallVarintBytes(kv.version);
-  if (kv.valueBytes > 0) bytes += 1 + smallVarintBytes(kv.valueBytes) + kv.valueBytes;
+  if (kv.keyBytes > 0) bytes += 1 + varintBytes(kv.keyBytes) + kv.keyBytes;
+  if (kv.createRevision !== 0) bytes += 1 + varintBytes(kv.createRevision);
+  if (kv.modRevision !== 0) bytes += 1 + varintBytes(kv.modRevision);
+  if (kv.version !== 0) bytes += 1 + varintBytes(kv.version);
+  if (kv.valueBytes > 0) bytes += 1 + varintBytes(kv.valueBytes) + kv.valueBytes;
   if (kv.lease !== 0n) bytes += 1 + varintBytes(kv.lease);
   return bytes;
 }

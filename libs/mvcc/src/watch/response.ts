@@ -6,6 +6,7 @@
 // the header and flags, so byte limits and fragmenting track what goes on the wire.
 
 import type { Event, KeyValue } from '../types';
+import { varintBytes } from '../varint-size';
 
 /** Watch ID of responses that belong to no single watcher (failed create, stream-wide progress). */
 export const NO_WATCH_ID = -1n;
@@ -38,16 +39,6 @@ export function controlResponse(fields: Partial<WatchResponse> & { watchId: bigi
 
 /** Header (four varints, ≤ 10 bytes each, plus tags) and the scalar fields, rounded up. */
 export const RESPONSE_OVERHEAD_BYTES = 64;
-
-function varintBytes(value: number | bigint): number {
-  let v = BigInt.asUintN(64, BigInt(value));
-  let n = 1;
-  while (v >= 0x80n) {
-    v >>= 7n;
-    n++;
-  }
-  return n;
-}
 
 /** A numeric field: omitted when zero (proto3), else tag + varint. */
 function scalarField(value: number | bigint): number {
