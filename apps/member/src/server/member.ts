@@ -41,7 +41,7 @@ import { startLeaseCheckpoints } from '../lease/checkpoint';
 import { startQuotaGuard } from '../apply/quota';
 import { startPeers } from './peers';
 import { startAutoCompaction } from './auto-compaction';
-import { startIdleGc } from './idle-gc';
+import { DEFAULT_IDLE_GC_INTERVAL_MS, startIdleGc } from './idle-gc';
 import { openLocalState } from './local-state';
 import { RemovalNotice } from './removal-notice';
 import { publishAttributes } from '../cluster/publish';
@@ -66,14 +66,6 @@ const PENDING_REQUESTS_MAX = 100_000;
 const READERS_MAX = 100_000;
 /** etcd's default lease checkpoint interval. */
 const LEASE_CHECKPOINT_INTERVAL_MS = 5 * 60 * 1000;
-/**
- * How often the idle collector looks at heap growth and write activity. A burst's memory goes
- * back one quiet interval after it ends (plus the collection and jemalloc's 1 s decay): with
- * 1 s, RSS 2 s after `etcdctl check datascale --load=m` was still 553-558 MB and fell to 436 MB
- * only by 3 s; with 250 ms it is 425-430 MB by 2 s (etcd: 508-516 MB). A check costs a heap
- * statistics call; the collection itself still needs a quiet interval and 64 MB of growth.
- */
-const IDLE_GC_INTERVAL_MS = 250;
 /** etcd's default quota when --quota-backend-bytes is 0. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 
@@ -419,7 +411,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
     : () => undefined;
   const stopIdleGc = startIdleGc({
     appliedIndex: () => loop.applied,
-    intervalMs: IDLE_GC_INTERVAL_MS,
+    intervalMs: DEFAULT_IDLE_GC_INTERVAL_MS,
     onCollected: ({ beforeBytes, afterBytes, pauseMs }) =>
       logger.debug({ beforeBytes, afterBytes, pauseMs: Math.round(pauseMs) }, 'idle full collection'),
   });

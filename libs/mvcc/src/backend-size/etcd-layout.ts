@@ -3,7 +3,7 @@
 // when it creates a fresh backend.
 import type { BoltSizeModel } from './bolt-model';
 import type { KeyValueShape } from '../kv-codec';
-import { varintBytes } from '../varint-size';
+import { keyValueFieldsBytes } from '../proto-size';
 
 export const EtcdBucket = {
   key: 'key',
@@ -50,14 +50,7 @@ function u64Chars(value: number): string {
 
 /** Encoded length of mvccpb.KeyValue (proto3: zero fields are left out). */
 export function keyValueBytes(kv: KeyValueShape): number {
-  let bytes = 0;
-  if (kv.keyBytes > 0) bytes += 1 + varintBytes(kv.keyBytes) + kv.keyBytes;
-  if (kv.createRevision !== 0) bytes += 1 + varintBytes(kv.createRevision);
-  if (kv.modRevision !== 0) bytes += 1 + varintBytes(kv.modRevision);
-  if (kv.version !== 0) bytes += 1 + varintBytes(kv.version);
-  if (kv.valueBytes > 0) bytes += 1 + varintBytes(kv.valueBytes) + kv.valueBytes;
-  if (kv.lease !== 0n) bytes += 1 + varintBytes(kv.lease);
-  return bytes;
+  return keyValueFieldsBytes(kv.keyBytes, kv.createRevision, kv.modRevision, kv.version, kv.valueBytes, kv.lease);
 }
 
 /** A delete writes a KeyValue holding only the key under the tombstone revision key. */

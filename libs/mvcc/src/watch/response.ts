@@ -6,7 +6,7 @@
 // the header and flags, so byte limits and fragmenting track what goes on the wire.
 
 import type { Event, KeyValue } from '../types';
-import { varintBytes } from '../varint-size';
+import { keyValueFieldsBytes, varintBytes } from '../proto-size';
 
 /** Watch ID of responses that belong to no single watcher (failed create, stream-wide progress). */
 export const NO_WATCH_ID = -1n;
@@ -40,30 +40,14 @@ export function controlResponse(fields: Partial<WatchResponse> & { watchId: bigi
 /** Header (four varints, ≤ 10 bytes each, plus tags) and the scalar fields, rounded up. */
 export const RESPONSE_OVERHEAD_BYTES = 64;
 
-/** A numeric field: omitted when zero (proto3), else tag + varint. */
-function scalarField(value: number | bigint): number {
-  return value === 0 || value === 0n ? 0 : 1 + varintBytes(value);
-}
-
-/** A length-delimited field: tag + length varint + body; omitted when empty. */
-function bytesField(length: number): number {
-  return length === 0 ? 0 : 1 + varintBytes(length) + length;
-}
-
-export function keyValueBytes(kv: KeyValue): number {
-  return (
-    bytesField(kv.key.length) +
-    scalarField(kv.createRevision) +
-    scalarField(kv.modRevision) +
-    scalarField(kv.version) +
-    bytesField(kv.value.length) +
-    scalarField(kv.lease)
-  );
+function keyValueBytes(kv: KeyValue): number {
+  return keyValueFieldsBytes(kv.key.length, kv.createRevision, kv.modRevision, kv.version, kv.value.length, kv.lease);
 }
 
 export function eventBytes(event: Event): number {
   const kv = keyValueBytes(event.kv);
-  let bytes = scalarField(event.type) + 1 + varintBytes(kv) + kv;
+  // The type is omitted for PUT (0, proto3's default) and a one-byte varint otherwise.
+  let bytes = (event.type === 0 ? 0 : 1 + varintBytes(event.type)) + 1 + varintBytes(kv) + kv;
   if (event.prevKv !== undefined) {
     const prev = keyValueBytes(event.prevKv);
     bytes += 1 + varintBytes(prev) + prev;

@@ -116,12 +116,14 @@ export async function runCompare(parsed: ParsedCommandLine): Promise<number> {
       process.stderr.write(`[${members} member(s)] leaders: etcd ${etcdEndpoints[0]}, keel ${keelEndpoints[0]}\n`);
       for (const workload of workloads) {
         const row: CompareRow = { workload: workload.name, members, etcd: [], keel: [] };
-        await warmUp(endpointsOf, scaled(workload, scale), warmupRuns, `[${members} member(s)] ${workload.name}`);
+        const args = scaled(workload, scale);
+        const label = `[${members} member(s)] ${workload.name}`;
+        await warmUp(endpointsOf, args, warmupRuns, label);
         for (let round = 0; round < rounds; round++) {
           const order: ('etcd' | 'keel')[] = round % 2 === 0 ? ['etcd', 'keel'] : ['keel', 'etcd'];
           for (const system of order) {
-            process.stderr.write(`[${members} member(s)] ${workload.name}: ${system}, round ${round + 1}/${rounds}\n`);
-            row[system].push(await runOnce(endpointsOf[system], scaled(workload, scale)));
+            process.stderr.write(`${label}: ${system}, round ${round + 1}/${rounds}\n`);
+            row[system].push(await runOnce(endpointsOf[system], args));
           }
         }
         rows.push(row);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { varintBytes } from '../src/varint-size';
+import { varintBytes } from '../src/proto-size';
 
 /** The length the real protobuf encoder gives the value as a uint64 (or int64 when negative). */
 function encodedLength(value: number | bigint): number {

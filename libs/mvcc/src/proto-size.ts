@@ -1,5 +1,5 @@
-// Lengths of protobuf varints, for code that sizes messages without encoding them (the bolt
-// size model, watch response limits).
+// Encoded sizes of protobuf varints and of an mvccpb.KeyValue, for code that sizes messages
+// without encoding them (the bolt size model, watch response limits).
 //
 // Sizing runs per event per watcher when a write fans out (100 watchers: 100 sizings of each
 // event's six fields), so the common case — a non-negative integer below 2^53 — stays in
@@ -37,5 +37,28 @@ function bigVarintBytes(value: bigint): number {
     rest >>= 7n;
     bytes++;
   }
+  return bytes;
+}
+
+/**
+ * Encoded length of an mvccpb.KeyValue with these field values (proto3: zero fields are left
+ * out). Takes the fields one by one so callers holding a KeyValue or only byte counts size it
+ * without building an object per call.
+ */
+export function keyValueFieldsBytes(
+  keyBytes: number,
+  createRevision: number,
+  modRevision: number,
+  version: number,
+  valueBytes: number,
+  lease: bigint,
+): number {
+  let bytes = 0;
+  if (keyBytes > 0) bytes += 1 + varintBytes(keyBytes) + keyBytes;
+  if (createRevision !== 0) bytes += 1 + varintBytes(createRevision);
+  if (modRevision !== 0) bytes += 1 + varintBytes(modRevision);
+  if (version !== 0) bytes += 1 + varintBytes(version);
+  if (valueBytes > 0) bytes += 1 + varintBytes(valueBytes) + valueBytes;
+  if (lease !== 0n) bytes += 1 + varintBytes(lease);
   return bytes;
 }
