@@ -41,7 +41,7 @@ import { startLeaseCheckpoints } from '../lease/checkpoint';
 import { startQuotaGuard } from '../apply/quota';
 import { startPeers } from './peers';
 import { startAutoCompaction } from './auto-compaction';
-import { DEFAULT_IDLE_GC_INTERVAL_MS, startIdleGc } from './idle-gc';
+import { DEFAULT_IDLE_GC_INTERVAL_MS, idleGcPauseBudgetMs, startIdleGc } from './idle-gc';
 import { openLocalState } from './local-state';
 import { RemovalNotice } from './removal-notice';
 import { publishAttributes } from '../cluster/publish';
@@ -411,6 +411,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
     : () => undefined;
   const stopIdleGc = startIdleGc({
     appliedIndex: () => loop.applied,
+    pauseBudgetMs: () => idleGcPauseBudgetMs(node.status().config.voters, memberId, config.electionTimeoutMs),
     intervalMs: DEFAULT_IDLE_GC_INTERVAL_MS,
     onCollected: ({ beforeBytes, afterBytes, pauseMs }) =>
       logger.debug({ beforeBytes, afterBytes, pauseMs: Math.round(pauseMs) }, 'idle full collection'),
