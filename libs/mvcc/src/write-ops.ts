@@ -25,7 +25,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from './requests';
-import type { Revision } from './revision';
+import { revisionOf, type Revision } from './revision';
 import type { KeyValue } from './types';
 
 /** The lessor's part in applying writes (the member provides it). */
@@ -77,7 +77,7 @@ export class RevisionScope {
 
   writePut(key: Buffer, value: Buffer, lease: bigint): KeyValue {
     const previous = this.latest(key);
-    const rev = { main: this.main, sub: this.sub++ };
+    const rev = revisionOf(this.main, this.sub++);
     const indexed = this.sink.index.put(key, rev, lease);
     const kv: KeyValue = {
       key: indexed.key,
@@ -97,7 +97,7 @@ export class RevisionScope {
   }
 
   writeTombstone(live: IndexedVersion): void {
-    const rev = { main: this.main, sub: this.sub++ };
+    const rev = revisionOf(this.main, this.sub++);
     this.sink.index.tombstone(live.key, rev);
     this.sink.record(rev, tombstoneKv(live.key, rev.main), true);
     if (this.sink.leases !== undefined && live.lease !== 0n) this.sink.leases.detach(live.key, live.lease);
