@@ -33,7 +33,7 @@
 // pair per entry of leases); only the last may be open; a closed generation has at least one
 // put before its tombstone; revisions across all generations of a key strictly increase.
 import assert from 'node:assert/strict';
-import { compareRevisions, type Revision, revisionId, revisionOf } from './revision';
+import { type Revision, revisionId, revisionOf } from './revision';
 import { SortedNames } from './sorted-names';
 
 /** What the index knows about one version of a key (everything but value and lease). */
@@ -278,8 +278,11 @@ function appendRevision(generation: Generation, rev: Revision, lease: bigint): v
 }
 
 function assertAfter(generation: Generation, rev: Revision): void {
-  const last = revisionAt(generation, revisionCount(generation) - 1);
-  assert.ok(compareRevisions(rev, last) > 0, `index revision ${rev.main}.${rev.sub} not after ${last.main}.${last.sub}`);
+  const revs = generation.revs;
+  const lastMain = revs[revs.length - 2]!;
+  const lastSub = revs[revs.length - 1]!;
+  const after = rev.main > lastMain || (rev.main === lastMain && rev.sub > lastSub);
+  assert.ok(after, `index revision ${rev.main}.${rev.sub} not after ${lastMain}.${lastSub}`);
 }
 
 /** Index of the last revision of the generation with main <= atRev, or -1. */

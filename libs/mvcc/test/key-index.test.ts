@@ -72,6 +72,18 @@ test('restore rebuilds a compacted history with its stored versions', () => {
   expect(() => index.restorePut(foo, rev(6), { createRevision: 6, version: 1, lease: 0n })).toThrow(/not after/);
 });
 
+test('writes within one revision are ordered by sub; a write not after the last is refused', () => {
+  const index = createKeyIndex();
+  index.put(foo, rev(5, 0), 0n);
+  index.put(foo, rev(5, 2), 0n);
+  expect(() => index.put(foo, rev(5, 1), 0n)).toThrow(/index revision 5\.1 not after 5\.2/);
+  expect(() => index.put(foo, rev(5, 2), 0n)).toThrow(/not after/);
+  expect(() => index.tombstone(foo, rev(4, 9))).toThrow(/not after/);
+  index.tombstone(foo, rev(6, 0));
+  expect(view(index, 5)).toEqual({ mod: '5.2', version: 2, create: 5, lease: 0n });
+  expect(view(index, 6)).toBeUndefined();
+});
+
 test('visit walks keys in order within the interval', () => {
   const index = createKeyIndex();
   for (const [i, key] of ['b', 'a', 'c', 'ab'].entries()) index.put(Buffer.from(key), rev(i + 1), 0n);

@@ -7,7 +7,6 @@ describe('idle full collection', () => {
     growthBytesMin: 64 * MB,
     idleWritesMax: 10,
     busyUtilizationMax: 0.05,
-    quietChecksMin: 1,
     priorPauseMsPerByte: 1 / MB,
   };
   /** A quiet sample with no pause budget limit unless overridden. */
@@ -57,18 +56,6 @@ describe('idle full collection', () => {
     expect(decider.observe(sample(200, 0, { loopUtilization: 0.9 }))).toBe(false);
     expect(decider.observe(sample(200, 0, { loopUtilization: 0.06 }))).toBe(false);
     expect(decider.observe(sample(200, 0, { loopUtilization: 0.05 }))).toBe(true);
-  });
-
-  it('waits for the required run of quiet intervals, and a busy one starts the run again', () => {
-    const decider = new IdleGcDecider({ ...policy, quietChecksMin: 3 });
-    decider.observe(sample(100, 0)); // quiet 1
-    expect(decider.observe(sample(200, 0))).toBe(false); // quiet 2
-    expect(decider.observe(sample(200, 0, { loopUtilization: 0.5 }))).toBe(false); // busy: run reset
-    expect(decider.observe(sample(200, 0))).toBe(false); // quiet 1
-    expect(decider.observe(sample(200, 0))).toBe(false); // quiet 2
-    expect(decider.observe(sample(200, 0))).toBe(true); // quiet 3
-    decider.collected({ beforeBytes: 200 * MB, afterBytes: 100 * MB, pauseMs: 50 });
-    expect(decider.observe(sample(300, 0))).toBe(false); // the run starts again after a collection
   });
 
   it('skips a collection whose predicted pause exceeds the budget, predicting from the last one measured', () => {

@@ -8,8 +8,8 @@
 // such memory by itself, so a member that sits idle after a burst should too.
 //
 // Rule, checked every interval: collect when the heap has grown by at least `growthBytesMin`
-// since the last full collection, the member has been quiet for `quietChecksMin` checks in a
-// row, and the collection's predicted pause fits the caller's budget. Quiet means at most
+// since the last full collection, the last interval was quiet, and the collection's
+// predicted pause fits the caller's budget. Quiet means at most
 // `idleWritesMax` applied entries and an event loop busy for at most `busyUtilizationMax` of
 // the interval: reads, watches and lease renewals apply nothing, so counting writes alone
 // called a member serving 30,000 linearizable reads a second idle.
@@ -34,15 +34,13 @@ export interface IdleGcPolicy {
   idleWritesMax: number;
   /** Event-loop utilization (0..1) over the interval at or below which it counts as quiet. */
   busyUtilizationMax: number;
-  /** Consecutive quiet intervals before a collection. */
-  quietChecksMin: number;
   /** Predicted pause per heap byte before the first collection has been measured. */
   priorPauseMsPerByte: number;
 }
 
 /**
  * How often the idle collector looks at heap growth and activity. A burst's memory goes back
- * `quietChecksMin` intervals after it ends (plus the collection and jemalloc's 1 s decay).
+ * one quiet interval after it ends (plus the collection and jemalloc's 1 s decay).
  * With a 1 s interval and one quiet check, RSS 2 s after `etcdctl check datascale --load=m`
  * was still 553-558 MB and fell to 436 MB only by 3 s; with 250 ms, 425-430 MB by 2 s (etcd:
  * 508-516 MB). A check costs a heap-statistics and an event-loop-utilization call.
@@ -54,15 +52,14 @@ const MB = 1024 * 1024;
 /**
  * Per DEFAULT_IDLE_GC_INTERVAL_MS: quiet means at most 2 applied entries (~8/s) and the loop
  * busy at most 5% of the interval (a member with only heartbeats is under 1%). One quiet
- * interval is enough: a busy loop is what marked a lull as load, and waiting for a second
- * (tried) only moved the collection 250 ms later. The prior, 2 ms per MB of heap in use, is
+ * interval is enough: the loop's utilization is what tells a lull from load (waiting for a
+ * second quiet interval was tried, and only moved the collection 250 ms later). The prior, 2 ms per MB of heap in use, is
  * above the 1.9 ms/MB measured on a lone member before the key index was packed (1.2 after).
  */
 export const DEFAULT_IDLE_GC_POLICY: IdleGcPolicy = {
   growthBytesMin: 64 * MB,
   idleWritesMax: 2,
   busyUtilizationMax: 0.05,
-  quietChecksMin: 1,
   priorPauseMsPerByte: 2 / MB,
 };
 
@@ -89,13 +86,11 @@ export interface IdleGcSample {
  * The decision, free of clocks and V8. `observe` takes one sample per interval and says
  * whether to collect now; `collected` records what a collection left and how long it took.
  * Invariants: baselineBytes is the smallest heap size seen since the last collection, so
- * growth is measured from the low point, not from a figure V8 already undercut itself;
- * quietChecks counts the consecutive quiet samples up to and including the latest.
+ * growth is measured from the low point, not from a figure V8 already undercut itself.
  */
 export class IdleGcDecider {
   private baselineBytes: number | undefined;
   private lastApplied: number | undefined;
-  private quietChecks = 0;
   private pauseMsPerByte: number;
 
   constructor(private readonly policy: IdleGcPolicy) {
@@ -106,14 +101,13 @@ export class IdleGcDecider {
     const writes = this.lastApplied === undefined ? 0 : sample.appliedIndex - this.lastApplied;
     this.lastApplied = sample.appliedIndex;
     const quiet = writes <= this.policy.idleWritesMax && sample.loopUtilization <= this.policy.busyUtilizationMax;
-    this.quietChecks = quiet ? this.quietChecks + 1 : 0;
     if (this.baselineBytes === undefined || sample.heapUsedBytes < this.baselineBytes) {
       this.baselineBytes = sample.heapUsedBytes;
       return false;
     }
     return (
       sample.heapUsedBytes - this.baselineBytes >= this.policy.growthBytesMin &&
-      this.quietChecks >= this.policy.quietChecksMin &&
+      quiet &&
       this.predictedPauseMs(sample.heapUsedBytes) <= sample.pauseBudgetMs
     );
   }
@@ -125,7 +119,6 @@ export class IdleGcDecider {
 
   collected(result: { beforeBytes: number; afterBytes: number; pauseMs: number }): void {
     this.baselineBytes = result.afterBytes;
-    this.quietChecks = 0;
     if (result.beforeBytes > 0) this.pauseMsPerByte = result.pauseMs / result.beforeBytes;
   }
 }
