@@ -245,12 +245,12 @@ class TreeKeyIndex implements KeyIndex {
  */
 const EXACT_SIZE_LENGTH_MAX = 16;
 
-function appended<T>(items: T[], item: T): T[] {
+function appended<T>(items: T[], ...added: T[]): T[] {
   if (items.length >= EXACT_SIZE_LENGTH_MAX) {
-    items.push(item);
+    items.push(...added);
     return items;
   }
-  return items.concat([item]); // concat allocates exactly; slice + push would grow to 19 slots
+  return items.concat(added); // concat allocates exactly; slice + push would grow to 19 slots
 }
 
 function newGeneration(createRevision: number, firstVersion: number, rev: Revision, lease: bigint): Generation {
@@ -271,9 +271,7 @@ function revisionAt(generation: Generation, i: number): Revision {
 }
 
 function appendRevision(generation: Generation, rev: Revision, lease: bigint): void {
-  const revs = generation.revs;
-  if (revs.length >= 2 * EXACT_SIZE_LENGTH_MAX) revs.push(rev.main, rev.sub);
-  else generation.revs = revs.concat(rev.main, rev.sub);
+  generation.revs = appended(generation.revs, rev.main, rev.sub);
   generation.leases = appended(generation.leases, lease);
 }
 
