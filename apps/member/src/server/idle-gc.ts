@@ -26,6 +26,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { isSoleVoter } from './voters';
 
 export interface IdleGcPolicy {
   /** Heap growth since the last full collection that makes one worth its pause. */
@@ -43,7 +44,7 @@ export interface IdleGcPolicy {
  * one quiet interval after it ends (plus the collection and jemalloc's 1 s decay).
  * With a 1 s interval and one quiet check, RSS 2 s after `etcdctl check datascale --load=m`
  * was still 553-558 MB and fell to 436 MB only by 3 s; with 250 ms, 425-430 MB by 2 s (etcd:
- * 508-516 MB). A check costs a heap-statistics and an event-loop-utilization call.
+ * 508-516 MB). A check costs a V8 heap-statistics and an event-loop-utilization call.
  */
 export const DEFAULT_IDLE_GC_INTERVAL_MS = 250;
 
@@ -69,7 +70,7 @@ export const DEFAULT_IDLE_GC_POLICY: IdleGcPolicy = {
  * their shortest timeout (raft randomizes it in [1, 2) election timeouts) before they campaign.
  */
 export function idleGcPauseBudgetMs(voters: readonly bigint[], self: bigint, electionTimeoutMs: number): number {
-  return voters.length === 1 && voters[0] === self ? Number.POSITIVE_INFINITY : electionTimeoutMs / 4;
+  return isSoleVoter(voters, self) ? Number.POSITIVE_INFINITY : electionTimeoutMs / 4;
 }
 
 /** One check's view of the member. */
@@ -155,6 +156,11 @@ export interface IdleGcOptions {
   onCollected?: (info: { beforeBytes: number; afterBytes: number; pauseMs: number }) => void;
 }
 
+/** V8's heap in use: what process.memoryUsage().heapUsed reports, without its /proc read for RSS. */
+function usedHeapBytes(): number {
+  return v8.getHeapStatistics().used_heap_size;
+}
+
 /** Starts the periodic check; returns its stop function. */
 export function startIdleGc(options: IdleGcOptions): () => void {
   const decider = new IdleGcDecider(options.policy ?? DEFAULT_IDLE_GC_POLICY);
@@ -164,12 +170,12 @@ export function startIdleGc(options: IdleGcOptions): () => void {
     const loopNow = performance.eventLoopUtilization();
     const loopUtilization = performance.eventLoopUtilization(loopNow, loopSince).utilization;
     loopSince = loopNow;
-    const beforeBytes = process.memoryUsage().heapUsed;
+    const beforeBytes = usedHeapBytes();
     const sample = { heapUsedBytes: beforeBytes, appliedIndex: options.appliedIndex(), loopUtilization, pauseBudgetMs: options.pauseBudgetMs() };
     if (!decider.observe(sample)) return;
     const started = performance.now();
     collect();
-    const result = { beforeBytes, afterBytes: process.memoryUsage().heapUsed, pauseMs: performance.now() - started };
+    const result = { beforeBytes, afterBytes: usedHeapBytes(), pauseMs: performance.now() - started };
     decider.collected(result);
     // The pause itself must not count as the next interval's busy time.
     loopSince = performance.eventLoopUtilization();

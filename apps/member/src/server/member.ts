@@ -43,6 +43,7 @@ import { startPeers } from './peers';
 import { startAutoCompaction } from './auto-compaction';
 import { DEFAULT_IDLE_GC_INTERVAL_MS, idleGcPauseBudgetMs, startIdleGc } from './idle-gc';
 import { openLocalState } from './local-state';
+import { isSoleVoter } from './voters';
 import { RemovalNotice } from './removal-notice';
 import { publishAttributes } from '../cluster/publish';
 
@@ -389,8 +390,7 @@ export async function startMember(config: MemberConfig, logger: Logger, metrics:
 
   loop.start();
   // A one-voter cluster need not wait out an election timeout.
-  const voters = node.status().config.voters;
-  if (voters.length === 1 && voters[0] === memberId) {
+  if (isSoleVoter(node.status().config.voters, memberId)) {
     node.campaign();
     loop.kick();
   }
